@@ -1,0 +1,66 @@
+r"""Exponentially weighted moving averages (EWMA) and their bias correction.
+
+The recursion every momentum-style optimizer uses:
+
+.. math:: v_0 = 0, \qquad v_t = \beta v_{t-1} + (1-\beta) x_t
+          = (1-\beta) \sum_{i=1}^{t} \beta^{t-i} x_i
+
+The weights :math:`(1-\beta)\beta^{t-i}` sum to :math:`1-\beta^t`, not 1, so early
+values are pulled towards 0. Dividing by :math:`1-\beta^t` (bias correction, as in
+Adam) makes the weights sum to one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["ewma", "ewma_weights", "bias_correction", "effective_window"]
+
+
+def _check_beta(beta: Any) -> np.ndarray:
+    b = np.asarray(beta, dtype=float)
+    if not np.all(np.isfinite(b)) or np.any((b < 0) | (b >= 1)):
+        raise ValueError(f"beta must be in [0, 1), got {beta!r}")
+    return b
+
+
+def ewma(x: Any, beta: Any, bias_correction: bool = False) -> np.ndarray:
+    r"""EWMA of the series ``x`` along axis 0: :math:`v_t = \beta v_{t-1} + (1-\beta)x_t`.
+
+    ``x`` has shape ``(T, ...)``; ``beta`` broadcasts against ``x[0]`` (an array of betas
+    averages the same series several ways at once). With ``bias_correction`` each
+    :math:`v_t` is divided by :math:`1-\beta^t` (t counted from 1).
+    Returns an array of shape ``broadcast(x, beta)``.
+    """
+    x = np.asarray(x, dtype=float)
+    if x.ndim == 0:
+        raise ValueError("x must be a series (at least one axis of time), got a scalar")
+    b = _check_beta(beta)
+    out = np.empty(np.broadcast_shapes(x.shape, (1,) + b.shape))
+    v = np.zeros(out.shape[1:])
+    for t in range(x.shape[0]):
+        v = b * v + (1 - b) * x[t]
+        out[t] = v
+    if bias_correction:
+        out /= 1 - b ** np.arange(1, x.shape[0] + 1).reshape((-1,) + (1,) * b.ndim)
+    return out
+
+
+def ewma_weights(beta: float, t: int) -> np.ndarray:
+    r"""The weights :math:`(1-\beta)\beta^{t-i}` (i = 1..t) that :math:`v_t` gives :math:`x_i`."""
+    b = float(_check_beta(beta))
+    if int(t) < 1:
+        raise ValueError(f"t must be a step count >= 1, got {t!r}")
+    return (1 - b) * b ** np.arange(int(t) - 1, -1, -1)
+
+
+def bias_correction(beta: Any, t: Any) -> np.ndarray:
+    r"""The factor :math:`1-\beta^t` that bias-corrected averages divide by."""
+    return 1 - _check_beta(beta) ** np.asarray(t, dtype=float)
+
+
+def effective_window(beta: Any) -> np.ndarray:
+    r"""About how many recent steps an EWMA averages over: :math:`1/(1-\beta)`."""
+    return 1 / (1 - _check_beta(beta))
