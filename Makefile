@@ -11,7 +11,8 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 export MPLBACKEND := module://matplotlib_inline.backend_inline
 
-.PHONY: setup lessons test lint test-lib test-notebooks notebooks nav html student grade bench
+.PHONY: setup lessons test lint test-lib test-notebooks test-browser notebooks nav html student \
+	grade bench bench-fashion
 
 setup: $(STAMP)
 
@@ -25,13 +26,13 @@ $(STAMP): pyproject.toml
 lessons: setup
 	$(BIN)/jupyter lab notebooks/00_index.ipynb
 
-test: setup lint test-lib test-notebooks
+test: setup lint test-lib test-notebooks test-browser
 
 lint: setup
 	$(BIN)/ruff check .
 
 test-lib: setup
-	$(BIN)/python -m pytest tests -n 2 --dist loadfile
+	$(BIN)/python -m pytest tests --ignore=tests/browser -n 2 --dist loadfile
 
 test-notebooks: setup
 	LESSONS_MODE=ci $(BIN)/python -m pytest $(NBVAL) notebooks -n 2 --dist loadfile -p no:cacheprovider
@@ -44,5 +45,27 @@ notebooks: setup nav
 nav: setup
 	$(BIN)/python scripts/nav.py notebooks
 
+# One JupyterLab and one Chromium, lessons in order: not split across workers.
+test-browser: setup
+	$(BIN)/python -m pytest tests/browser -p no:cacheprovider
+
+# The collection as a static HTML site in site/, from the stored outputs.
+html: setup
+	$(BIN)/python scripts/export_html.py notebooks site
+
+# The student edition (solutions replaced by stubs) in student/.
+student: setup
+	$(BIN)/python -m lessons_lib.coursework student notebooks student
+
+# Grade one submitted notebook or a folder: make grade NB=path/to/submission.ipynb
+grade: setup
+	$(BIN)/python -m lessons_lib.coursework grade $(NB)
+
 bench: setup
 	$(BIN)/python benchmarks/bench_momentum_grid.py
+	$(BIN)/python benchmarks/keras_deviation.py
+	$(BIN)/python benchmarks/bench_sliders.py
+
+# Minutes, not seconds: numpy matmul vs Keras training FLOP/s on Fashion-MNIST.
+bench-fashion: setup
+	$(BIN)/python benchmarks/bench_fashion.py

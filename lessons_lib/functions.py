@@ -7,6 +7,7 @@ points or a batch of runs is one call.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,9 +50,21 @@ class Objective:
 
     def grid(self, n: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``X, Y, Z`` on an ``n x n`` grid over the bounds, ready for ``contour``."""
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
+            raise ValueError(f"n (grid points per axis) must be a whole number >= 2, got {n!r}")
         (x0, x1), (y0, y1) = self.bounds
         X, Y = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
         return X, Y, self(np.stack([X, Y], axis=-1))
+
+
+def _real(name: str, value: Any, low: float, what: str, strict: bool = False) -> float:
+    """``value`` as a float, checked to be finite and ``>= low`` (``> low`` if strict)."""
+    need = f"a real number {'>' if strict else '>='} {low:g}"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} ({what}) must be {need}, got {value!r}")
+    if not np.isfinite(value) or value < low or (strict and value == low):
+        raise ValueError(f"{name} ({what}) must be {need}, got {value!r}")
+    return float(value)
 
 
 def _points(p: Any) -> np.ndarray:
@@ -61,19 +74,25 @@ def _points(p: Any) -> np.ndarray:
     return p
 
 
+def _pair(gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
+    """Stack x- and y-components on a new last axis (like ``np.stack(..., axis=-1)``,
+    but about 4x faster for large batches, which the runner's benchmark notices)."""
+    out = np.empty(np.broadcast_shapes(np.shape(gx), np.shape(gy)) + (2,))
+    out[..., 0], out[..., 1] = gx, gy
+    return out
+
+
 def quadratic(kappa: float = 10.0, L: float = 1.0) -> Objective:
     r"""Elongated bowl :math:`f = \tfrac12(\lambda_1 x^2 + \lambda_2 y^2)` with
     :math:`\lambda_2 = L` (steepest) and :math:`\lambda_1 = L/\kappa`; condition number
     :math:`\kappa`. Gradient descent is stable for :math:`\eta < 2/L`."""
-    if not (np.isfinite(kappa) and kappa >= 1):
-        raise ValueError(f"kappa (condition number) must be >= 1, got {kappa!r}")
-    if not (np.isfinite(L) and L > 0):
-        raise ValueError(f"L (largest curvature) must be > 0, got {L!r}")
+    kappa = _real("kappa", kappa, 1.0, "condition number")
+    L = _real("L", L, 0.0, "largest curvature", strict=True)
     lam = np.array([L / kappa, L])
     return Objective(
         name="quadratic",
-        f=lambda p: 0.5 * np.sum(lam * p * p, axis=-1),
-        grad_f=lambda p: lam * p,
+        f=lambda p: 0.5 * (lam[0] * p[..., 0] ** 2 + lam[1] * p[..., 1] ** 2),
+        grad_f=lambda p: _pair(lam[0] * p[..., 0], lam[1] * p[..., 1]),
         minima=((0.0, 0.0),),
         start=(-9.0, 2.5),
         bounds=((-10.0, 10.0), (-4.0, 4.0)),
@@ -89,7 +108,7 @@ def _rosenbrock_f(p: np.ndarray, a: float = 1.0, b: float = 100.0) -> np.ndarray
 
 def _rosenbrock_grad(p: np.ndarray, a: float = 1.0, b: float = 100.0) -> np.ndarray:
     x, y = p[..., 0], p[..., 1]
-    return np.stack([-2 * (a - x) - 4 * b * x * (y - x * x), 2 * b * (y - x * x)], axis=-1)
+    return _pair(-2 * (a - x) - 4 * b * x * (y - x * x), 2 * b * (y - x * x))
 
 
 def rosenbrock() -> Objective:
@@ -121,7 +140,7 @@ def _beale_grad(p: np.ndarray) -> np.ndarray:
         r = c - x + x * y**k
         gx = gx + 2 * r * (y**k - 1)
         gy = gy + 2 * r * k * x * y ** (k - 1)
-    return np.stack([gx, gy], axis=-1)
+    return _pair(gx, gy)
 
 
 def beale() -> Objective:
@@ -148,7 +167,7 @@ def saddle() -> Objective:
 
     def grad(p: np.ndarray) -> np.ndarray:
         x, y = p[..., 0], p[..., 1]
-        return np.stack([2 * x, y**3 - y], axis=-1)
+        return _pair(2 * x, y**3 - y)
 
     return Objective(
         "saddle",
@@ -172,9 +191,14 @@ def himmelblau() -> Objective:
     def grad(p: np.ndarray) -> np.ndarray:
         x, y = p[..., 0], p[..., 1]
         a, b = x * x + y - 11, x + y * y - 7
-        return np.stack([4 * x * a + 2 * b, 2 * a + 4 * y * b], axis=-1)
+        return _pair(4 * x * a + 2 * b, 2 * a + 4 * y * b)
 
-    minima = ((3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126))
+    minima = (
+        (3.0, 2.0),
+        (-2.805118086953, 3.131312518251),
+        (-3.779310253378, -3.283185991286),
+        (3.584428340330, -1.848126526964),
+    )
     return Objective(
         "himmelblau",
         f,
@@ -189,8 +213,7 @@ def himmelblau() -> Objective:
 def noisy(base: Objective, sigma: float = 1.0, seed: int = 0) -> Objective:
     """``base`` with Gaussian noise of std ``sigma`` added to every gradient (a stand-in
     for minibatch noise in SGD). The noise stream is seeded: the same seed, the same run."""
-    if not (np.isfinite(sigma) and sigma >= 0):
-        raise ValueError(f"sigma (gradient noise std) must be >= 0, got {sigma!r}")
+    sigma = _real("sigma", sigma, 0.0, "gradient noise std")
     rng = np.random.default_rng(seed)
 
     def grad(p: np.ndarray) -> np.ndarray:

@@ -54,26 +54,37 @@ def _hyper(
     high_inclusive: bool = False,
 ) -> np.ndarray:
     """Return ``value`` as a float array after checking it lies in the stated range."""
-    if isinstance(value, (bool, np.bool_)) or (
-        not isinstance(value, (numbers.Real, np.ndarray, list, tuple))
-    ):
-        raise ValueError(f"{name} must be a real number (or an array of them), got {value!r}")
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"{name} must be a real number (or an array of them), got {value!r}"
-        ) from None
     lo = "[" if low_inclusive else "("
     hi = "]" if high_inclusive else ")"
     valid = f"{lo}{low:g}, {high:g}{hi}"
-    if arr.dtype.kind not in "fiu" or not np.all(np.isfinite(arr)):
+    not_a_number = ValueError(
+        f"{name} must be a real number in {valid} (or an array of them), got {value!r}"
+    )
+    if isinstance(value, (bool, np.bool_)) or (
+        not isinstance(value, (numbers.Real, np.ndarray, list, tuple))
+    ):
+        raise not_a_number
+    try:
+        raw = np.asarray(value)
+    except (TypeError, ValueError):  # ragged nested lists
+        raise not_a_number from None
+    if raw.dtype.kind not in "iuf" or raw.size == 0:  # bools, strings, objects, nothing
+        raise not_a_number
+    arr = raw.astype(float)
+    if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite and in {valid}, got {value!r}")
     ok_low = arr >= low if low_inclusive else arr > low
     ok_high = arr <= high if high_inclusive else arr < high
     if not np.all(ok_low & ok_high):
         raise ValueError(f"{name} must be in {valid}, got {value!r}")
     return arr if arr.ndim else float(arr)
+
+
+def _flag(name: str, value: Any) -> bool:
+    """Return ``value`` as a bool; anything but True/False is a mistake worth reporting."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 def _learning_rate(value: ArrayLike) -> np.ndarray:
@@ -137,10 +148,18 @@ class Optimizer:
     def step(self, params: ArrayLike, grads: ArrayLike) -> np.ndarray:
         """Return the parameters after one update; ``params`` itself is not modified."""
         w, g = _as_params_and_grads(params, grads)
-        if self.weight_decay is not None:
-            w = w - self.learning_rate * self.weight_decay * w
-        self.iterations += 1
-        return self._update(w, g)
+        saved = dict(self.state), self.iterations  # _update replaces arrays, never edits them
+        try:
+            if self.weight_decay is not None:
+                w = w - self.learning_rate * self.weight_decay * w
+            self.iterations += 1
+            return self._update(w, g)
+        except ValueError as err:  # shapes that do not broadcast: leave nothing half-done
+            self.state, self.iterations = saved
+            raise ValueError(
+                f"params of shape {w.shape} do not broadcast against this optimizer's array "
+                f"hyperparameters or its state ({err}); call reset() before changing shape"
+            ) from None
 
     def _update(self, w: np.ndarray, g: np.ndarray) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
@@ -177,9 +196,7 @@ class SGD(Optimizer):
         weight_decay: ArrayLike | None = None,
     ):
         self.momentum = _hyper("momentum", momentum, 0.0, 1.0, low_inclusive=True)
-        if not isinstance(nesterov, (bool, np.bool_)):
-            raise ValueError(f"nesterov must be True or False, got {nesterov!r}")
-        self.nesterov = bool(nesterov)
+        self.nesterov = _flag("nesterov", nesterov)
         super().__init__(learning_rate, weight_decay)
 
     def _update(self, w: np.ndarray, g: np.ndarray) -> np.ndarray:
@@ -225,7 +242,7 @@ class EWMAMomentum(Optimizer):
         weight_decay: ArrayLike | None = None,
     ):
         self.beta = _beta("beta", beta)
-        self.bias_correction = bool(bias_correction)
+        self.bias_correction = _flag("bias_correction", bias_correction)
         super().__init__(learning_rate, weight_decay)
 
     def _update(self, w: np.ndarray, g: np.ndarray) -> np.ndarray:
@@ -332,7 +349,7 @@ class RMSprop(Optimizer):
         self.rho = _beta("rho", rho)
         self.momentum = _hyper("momentum", momentum, 0.0, 1.0, low_inclusive=True)
         self.epsilon = _epsilon(epsilon)
-        self.centered = bool(centered)
+        self.centered = _flag("centered", centered)
         super().__init__(learning_rate, weight_decay)
 
     def _update(self, w: np.ndarray, g: np.ndarray) -> np.ndarray:
@@ -384,7 +401,7 @@ class Adam(Optimizer):
         self.beta_1 = _beta("beta_1", beta_1)
         self.beta_2 = _beta("beta_2", beta_2)
         self.epsilon = _epsilon(epsilon)
-        self.amsgrad = bool(amsgrad)
+        self.amsgrad = _flag("amsgrad", amsgrad)
         if epsilon_mode not in ("keras", "paper"):
             raise ValueError(f"epsilon_mode must be 'keras' or 'paper', got {epsilon_mode!r}")
         self.epsilon_mode = epsilon_mode
@@ -422,6 +439,11 @@ class AdamW(Adam):
         epsilon: ArrayLike = 1e-7,
         amsgrad: bool = False,
     ):
+        if weight_decay is None:  # Keras' AdamW refuses None too
+            raise ValueError(
+                "weight_decay must be a real number in [0, inf) for AdamW; "
+                "use Adam for no weight decay"
+            )
         super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay=weight_decay)
 
 
@@ -433,7 +455,9 @@ _KERAS_CLASSES: dict[str, type[Optimizer]] = {
     "adam": Adam,
     "adamw": AdamW,
 }
-# keys Keras configs carry that have no meaning for a single reference update rule
+# keys Keras configs carry that have no meaning for a single reference update rule; they
+# are accepted when they leave the update unchanged (None/False; ema_momentum is only
+# used when use_ema is on)
 _KERAS_ONLY_KEYS = {
     "name",
     "clipnorm",
@@ -445,6 +469,19 @@ _KERAS_ONLY_KEYS = {
     "loss_scale_factor",
     "gradient_accumulation_steps",
 }
+_HARMLESS_KEYS = {"name", "ema_momentum"}
+# Hyperparameters Keras only ever uses after rounding them through float32: the learning
+# rate lives in a float32 variable, and ``ops.cast(python_float, "float64")`` converts the
+# Python float to a float32 tensor first. Found by running Keras 3 (TensorFlow backend)
+# in float64 against the twin with and without the rounding; tests/test_keras_equivalence.py
+# keeps checking it. (RMSprop's rho/momentum and every epsilon are used exactly.)
+_KERAS_FLOAT32 = {
+    "sgd": ("learning_rate", "momentum", "weight_decay"),
+    "rmsprop": ("learning_rate", "weight_decay"),
+    "adagrad": ("learning_rate", "initial_accumulator_value", "weight_decay"),
+    "adam": ("learning_rate", "weight_decay"),
+    "adamw": ("learning_rate", "weight_decay"),
+}
 
 
 def _float32(value: Any) -> Any:
@@ -452,36 +489,44 @@ def _float32(value: Any) -> Any:
     return np.asarray(value, dtype=np.float32).astype(float)[()]
 
 
-def from_keras(name: str, **config: Any) -> Optimizer:
-    """Return the reference twin of ``keras.optimizers.<name>(**config)``.
+def from_keras(name: str, /, **config: Any) -> Optimizer:
+    r"""Return the reference twin of ``keras.optimizers.<name>(**config)``.
 
     ``name`` is "SGD", "RMSprop", "Adagrad", "Adam" or "AdamW" (any case); ``config``
-    takes Keras' argument names, and missing ones get Keras' defaults.
+    takes Keras' argument names (``keras_optimizer.get_config()`` works), and missing
+    ones get Keras' defaults.
 
-    Keras keeps the learning rate in a ``float32`` variable (``backend.floatx()``), so
-    ``learning_rate=0.1`` really is ``0.10000000149...`` inside Keras, whatever the dtype
-    of the weights; the other hyperparameters are Python floats cast straight to the
-    weights' dtype. The twin therefore rounds ``learning_rate`` through float32 as well:
-    against Keras running in float64 it then agrees to rounding error (~1e-15), and the
-    only difference left in float32 is float32 arithmetic itself.
+    Keras rounds some Python-float hyperparameters through float32 whatever the dtype of
+    the weights: the learning rate (a float32 variable), SGD's momentum, AdamW's
+    ``weight_decay`` and Adagrad's ``initial_accumulator_value``. So
+    ``learning_rate=0.1`` really is ``0.10000000149...`` inside Keras, and the twin rounds
+    those hyperparameters the same way. Against Keras running in float64 it then agrees
+    to rounding error (~1e-15). One exception remains: Keras' Adam uses
+    ``float32(beta)`` in the bias corrections :math:`1-\beta^t` but the exact ``beta``
+    in the moving averages, which no single value can copy. For betas that float32
+    holds exactly (0.75, 0.875, ``float(np.float32(0.9))``) the twin is exact; for
+    ``beta_2=0.999`` the first steps differ by ~2e-5 relatively. In float32 training
+    float32 arithmetic itself is the larger difference.
     """
     key = str(name).lower()
     if key not in _KERAS_CLASSES:
         raise ValueError(f"name must be one of SGD, RMSprop, Adagrad, Adam, AdamW; got {name!r}")
-    unknown = [
+    unsupported = [
         k
         for k, v in config.items()
-        if k in _KERAS_ONLY_KEYS and v not in (None, False) and k != "name"
+        if k in _KERAS_ONLY_KEYS and k not in _HARMLESS_KEYS and v not in (None, False)
     ]
-    if unknown:
-        raise ValueError(f"from_keras cannot reproduce {unknown}; remove them from the config")
+    if unsupported:
+        raise ValueError(f"from_keras cannot reproduce {unsupported}; remove them from the config")
+    cls = _KERAS_CLASSES[key]
     kwargs = {k: v for k, v in config.items() if k not in _KERAS_ONLY_KEYS}
-    if "learning_rate" in kwargs:
-        kwargs["learning_rate"] = _float32(kwargs["learning_rate"])
-    else:
-        kwargs["learning_rate"] = _float32(_KERAS_CLASSES[key]().learning_rate)
+    defaults = vars(cls())
+    for hyper in _KERAS_FLOAT32[key]:
+        value = kwargs.get(hyper, defaults[hyper])
+        if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
+            kwargs[hyper] = _float32(value)
     try:
-        return _KERAS_CLASSES[key](**kwargs)
+        return cls(**kwargs)
     except TypeError as err:
         raise ValueError(f"{name}: {err}; use Keras' argument names") from None
 
@@ -490,7 +535,8 @@ def to_keras(opt: Optimizer) -> Any:
     """Return the Keras optimizer that performs the same updates as ``opt``.
 
     :class:`EWMAMomentum` becomes ``SGD(learning_rate=lr*(1-beta), momentum=beta)`` (the
-    classical form with rescaled learning rate); :class:`LookaheadNesterov` becomes
+    classical form with rescaled learning rate, weight decay rescaled by ``1/(1-beta)`` so
+    that ``lr * weight_decay`` is unchanged); :class:`LookaheadNesterov` becomes
     ``SGD(nesterov=True)``, whose iterates are its look-ahead points.
     Hyperparameters must be scalars. Imports Keras, which takes a few seconds.
     """
@@ -502,10 +548,11 @@ def to_keras(opt: Optimizer) -> Any:
     if isinstance(opt, EWMAMomentum):
         if opt.bias_correction:
             raise ValueError("Keras has no bias-corrected momentum; use bias_correction=False")
+        scale = 1 - opt.beta  # Keras' decay is lr * weight_decay: keep the product
         return keras.optimizers.SGD(
-            learning_rate=float(opt.learning_rate * (1 - opt.beta)),
+            learning_rate=float(opt.learning_rate * scale),
             momentum=float(opt.beta),
-            weight_decay=opt.weight_decay,
+            weight_decay=None if opt.weight_decay is None else float(opt.weight_decay / scale),
         )
     if isinstance(opt, LookaheadNesterov):
         return keras.optimizers.SGD(

@@ -50,6 +50,22 @@ def far_limit(objective: Objective, factor: float = 10.0) -> float:
     return factor * max(x1 - x0, y1 - y0)
 
 
+def _batch_shape(optimizer: Optimizer, start: np.ndarray) -> tuple[int, ...]:
+    """Shape of the batch of runs: start points and array hyperparameters broadcast
+    together (a hyperparameter's last axis pairs with the coordinate axis)."""
+    shapes = [start.shape[:-1]]
+    for value in vars(optimizer).values():
+        if isinstance(value, np.ndarray) and value.ndim:
+            shapes.append(value.shape[:-1])
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ValueError(
+            f"start points {start.shape} and the optimizer's array hyperparameters "
+            f"{shapes[1:]} (without their last axis) must broadcast together"
+        ) from None
+
+
 def run(
     optimizer: Optimizer,
     objective: Objective,
@@ -59,10 +75,13 @@ def run(
 ) -> Trajectory:
     """Apply ``optimizer`` to ``objective`` for ``steps`` steps from ``start``.
 
-    ``start`` defaults to the objective's own; shape ``(..., 2)`` runs a batch. With
-    ``reset`` (default) the optimizer's state is cleared first.
+    ``start`` defaults to the objective's own; shape ``(..., 2)`` runs a batch, and so do
+    array hyperparameters (shape ``(n, 1)`` for ``n`` runs). With ``reset`` (default) the
+    optimizer's state is cleared first. A run stops at the first step whose point is
+    non-finite or farther than :func:`far_limit` from the plot centre, or whose gradient
+    overflows; that step is its ``diverged_at``.
     """
-    if not isinstance(steps, (int, np.integer)) or steps < 0:
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
         raise ValueError(f"steps must be a whole number >= 0, got {steps!r}")
     w = np.asarray(objective.start if start is None else start, dtype=float)
     if w.ndim == 0 or w.shape[-1] != 2 or not np.all(np.isfinite(w)):
@@ -71,38 +90,48 @@ def run(
         optimizer.reset()
     (x0, x1), (y0, y1) = objective.bounds
     centre, limit = np.array([(x0 + x1) / 2, (y0 + y1) / 2]), far_limit(objective)
-    batch = np.broadcast_shapes(
-        w.shape[:-1],
-        np.shape(optimizer.learning_rate)[:-1] if np.ndim(optimizer.learning_rate) else (),
-    )
+    batch = _batch_shape(optimizer, w)
     w = np.broadcast_to(w, batch + (2,)).copy()
     points = np.full((steps + 1,) + w.shape, np.nan)
     losses = np.full((steps + 1,) + batch, np.nan)
     diverged_at = np.full(batch, -1)
+    alive = np.ones(batch, dtype=bool)
+    bad_grad = np.zeros(batch, dtype=bool)
+
+    def grad(p: np.ndarray) -> np.ndarray:
+        """The objective's gradient for live runs with a finite one, 0 for the rest."""
+        g = objective.grad(p)
+        ok = alive & np.isfinite(g[..., 0]) & np.isfinite(g[..., 1])
+        bad_grad[...] = alive & ~ok
+        if not ok.all():
+            g = g.copy()
+            g[~ok] = 0.0
+        return g
+
+    # Per-coordinate code below ([..., 0], [..., 1]) and boolean indexing instead of
+    # np.where: numpy is slow at broadcasting against a length-2 last axis.
+    lookahead = isinstance(optimizer, LookaheadNesterov)
     with np.errstate(all="ignore"):
         points[0], losses[0] = w, objective(w)
-        alive = np.ones(batch, dtype=bool)
         for k in range(1, steps + 1):
-            if isinstance(optimizer, LookaheadNesterov):
-
-                def grad(p: np.ndarray, _alive: np.ndarray = alive) -> np.ndarray:
-                    return np.where(_alive[..., None], objective.grad(p), 0.0)
-
-                new = optimizer.step(w, grad)
-            else:
-                g = np.where(alive[..., None], objective.grad(w), 0.0)
-                new = optimizer.step(w, np.nan_to_num(g, nan=0.0, posinf=0.0, neginf=0.0))
+            new = optimizer.step(w, grad) if lookahead else optimizer.step(w, grad(w))
             loss = objective(new)
-            bad = alive & ~(
-                np.all(np.isfinite(new), axis=-1)
-                & np.isfinite(loss)
-                & (np.max(np.abs(new - centre), axis=-1) <= limit)
-            )
+            inside = (np.abs(new[..., 0] - centre[0]) <= limit) & (
+                np.abs(new[..., 1] - centre[1]) <= limit
+            )  # False for NaN too
+            bad = alive & (bad_grad | ~np.isfinite(loss) | ~inside)
             diverged_at[bad] = k
             alive &= ~bad
-            w = np.where(alive[..., None], new, w)
-            points[k] = np.where(alive[..., None], w, np.nan)
+            if not alive.all():  # stopped runs stay at their last good point, shown as NaN
+                dead = ~alive
+                new = new.copy()
+                new[dead] = w[dead]
+                points[k] = new
+                points[k][dead] = np.nan
+            else:
+                points[k] = new
             losses[k] = np.where(alive, loss, np.nan)
+            w = new
             if not alive.any():
                 break
     return Trajectory(points, losses, diverged_at)

@@ -1,9 +1,9 @@
 """Sliders wired to figures, built so that every state can be read without a kernel.
 
 :func:`live_figure` shows a row of controls and a figure. The figure is an ordinary
-display output (a PNG) that each slider move replaces in place
-(``update_display_data``), so the stored notebook, GitHub and an HTML export show the
-figure at its last values, while JupyterLab redraws it live.
+display output, a PNG rendered here (no matplotlib backend involved), that each slider
+move replaces in place (``update_display_data``). So the stored notebook, GitHub and an
+HTML export show the figure at its last values, while JupyterLab redraws it live.
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ from typing import Any
 
 import ipywidgets as W
 import numpy as np
-from IPython.display import display
+from IPython.display import Image, display
 from matplotlib.figure import Figure
+
+from .plotting import png_bytes
 
 __all__ = ["LiveFigure", "choice", "int_slider", "live_figure", "log_slider", "slider"]
 
@@ -96,9 +98,13 @@ class LiveFigure:
         t0 = time.perf_counter()
         self.figure = self.draw(**{**self.values, **values})
         if self.handle is not None:
-            self.handle.update(self.figure)
+            self.handle.update(self.image())
         self.last_seconds = time.perf_counter() - t0
         return self.figure
+
+    def image(self) -> Image:
+        """The current figure as a PNG display object (what the notebook stores)."""
+        return Image(png_bytes(self.figure), format="png")
 
     def _on_change(self, _change: Any) -> None:
         self.update()
@@ -106,7 +112,7 @@ class LiveFigure:
     def show(self) -> LiveFigure:
         box = W.HBox([W.VBox(list(self.controls.values())[i::2]) for i in range(2)])
         display(box)
-        self.handle = display(self.figure, display_id=True)
+        self.handle = display(self.image(), display_id=True)
         for c in self.controls.values():
             c.observe(self._on_change, names="value")
         return self

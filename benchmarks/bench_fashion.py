@@ -1,0 +1,190 @@
+"""How fast the Fashion-MNIST MLP trains, against how fast this machine multiplies matrices.
+
+    python benchmarks/bench_fashion.py [--epochs 3] [--configs plain notebook ...]
+
+1. NumPy float32 matrix products: the MLP's own shapes (batch 256) and a 2048 square,
+   best of several repeats; the best is the machine's "matmul" FLOP/s.
+2. Training FLOP/s of the MLP 784-1024-512-512-512-10 with Adam, batch 256, on the 54,000
+   training images of notebook 08: 6 x parameters x samples per epoch (forward 2, backward
+   4 FLOPs per weight and sample), divided by the best epoch time (training only, after one
+   warm-up epoch that includes compilation). Each configuration runs in a fresh process
+   (thread settings must be made before TensorFlow starts):
+
+   plain        ``fit(x, y, batch_size=256)``, everything default (Keras 3 then compiles
+                with XLA by itself: ``jit_compile="auto"``)
+   no-xla       as plain, ``jit_compile=False`` (TensorFlow's own kernels, oneDNN)
+   spe          XLA + ``steps_per_execution=64`` (fewer Python round trips)
+   notebook     XLA + steps_per_execution + the in-memory tf.data pipeline of
+                ``capstone.train_dataset`` (what notebook 08 and the precompute use)
+   notebook-1t  notebook with inter-op parallelism 1, intra-op 2 (threads)
+   no-xla-data  no XLA, steps_per_execution, tf.data
+
+Prints, per configuration, seconds per epoch, GFLOP/s, the ratio to matmul, and the
+projected wall time of the full 4 x 50-epoch comparison (training + the validation and
+test evaluations the notebook adds). The machine's load average is printed too: other
+processes on the same cores make every figure lower.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIGS = {
+    "plain": {"mode": "arrays"},
+    "no-xla": {"mode": "arrays", "jit_compile": False},
+    "spe": {"mode": "arrays", "jit_compile": True, "steps_per_execution": 64},
+    "notebook": {"mode": "notebook"},
+    "notebook-1t": {"mode": "notebook", "threads": (2, 1)},
+    "no-xla-data": {"mode": "dataset", "jit_compile": False, "steps_per_execution": 64},
+}
+TRAIN_SAMPLES = 54_000
+EVAL_SAMPLES = 16_000  # validation (6,000) + test (10,000) images evaluated per epoch
+
+
+def parameters() -> int:
+    sizes = (784, 1024, 512, 512, 512, 10)
+    return sum(a * b + b for a, b in zip(sizes, sizes[1:], strict=False))
+
+
+def matmul_flops(repeats: int = 20) -> dict[str, float]:
+    """Best GFLOP/s of NumPy float32 products: the MLP's shapes and a 2048 square."""
+    rng = np.random.default_rng(0)
+    shapes = {
+        "256x784 @ 784x1024": (256, 784, 1024),
+        "256x1024 @ 1024x512": (256, 1024, 512),
+        "1024x256 @ 256x512": (1024, 256, 512),
+        "2048 square": (2048, 2048, 2048),
+    }
+    results = {}
+    for label, (m, k, n) in shapes.items():
+        a = rng.random((m, k), dtype=np.float32)
+        b = rng.random((k, n), dtype=np.float32)
+        a @ b
+        best = min(_timed(lambda a=a, b=b: a @ b) for _ in range(repeats))
+        results[label] = 2 * m * k * n / best / 1e9
+    return results
+
+
+def _timed(fn) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+# --------------------------------------------------------------------------- worker
+def worker(name: str, epochs: int) -> dict:
+    """Train in this (fresh) process with configuration ``name``; return its timings."""
+    cfg = CONFIGS[name]
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    sys.path.insert(0, str(ROOT))
+    import tensorflow as tf
+
+    if "threads" in cfg:
+        intra, inter = cfg["threads"]
+        tf.config.threading.set_intra_op_parallelism_threads(intra)
+        tf.config.threading.set_inter_op_parallelism_threads(inter)
+    import keras
+
+    from lessons_lib.data import load_fashion_mnist
+    from lessons_lib.interactive.capstone import (
+        FAST_COMPILE,
+        build_mlp,
+        prepare,
+        train_dataset,
+    )
+
+    split = prepare(load_fashion_mnist(verbose=False))
+    model = build_mlp(seed=0)
+    if cfg["mode"] == "notebook":
+        compile_args = dict(FAST_COMPILE)
+    else:
+        compile_args = {k: cfg[k] for k in ("jit_compile", "steps_per_execution") if k in cfg}
+    model.compile(keras.optimizers.Adam(), "sparse_categorical_crossentropy",
+                  metrics=["accuracy"], **compile_args)  # fmt: skip
+    if cfg["mode"] == "arrays":
+        fit_args = {"x": split.x_train, "y": split.y_train, "batch_size": 256}
+    else:
+        fit_args = {"x": train_dataset(split.x_train, split.y_train, seed=0), "shuffle": False}
+    times: list[float] = []
+    cpu: list[float] = []
+
+    class Clock(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.t, self.c = time.perf_counter(), time.process_time()
+
+        def on_epoch_end(self, epoch, logs=None):
+            times.append(time.perf_counter() - self.t)
+            cpu.append(time.process_time() - self.c)
+
+    model.fit(**fit_args, epochs=epochs + 1, verbose=0, callbacks=[Clock()])
+    x_eval = np.concatenate([split.x_val, split.x_test])
+    y_eval = np.concatenate([split.y_val, split.y_test])
+    model.evaluate(x_eval, y_eval, batch_size=2000, verbose=0)
+    eval_seconds = min(
+        _timed(lambda: model.evaluate(x_eval, y_eval, batch_size=2000, verbose=0))
+        for _ in range(3)
+    )
+    return {"config": name, "warmup": times[0], "epochs": times[1:], "cpu": cpu[1:],
+            "eval": eval_seconds, "compile": compile_args}  # fmt: skip
+
+
+# --------------------------------------------------------------------------- report
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=3, help="timed epochs per configuration")
+    parser.add_argument("--configs", nargs="+", choices=list(CONFIGS), default=list(CONFIGS))
+    parser.add_argument("--worker", choices=list(CONFIGS), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.epochs)))
+        return
+
+    flops_epoch = 6 * parameters() * TRAIN_SAMPLES
+    print(f"MLP: {parameters():,} parameters; 6 x params x {TRAIN_SAMPLES:,} samples = "
+          f"{flops_epoch / 1e9:.0f} GFLOP per epoch; {os.cpu_count()} CPUs; "
+          f"load average {os.getloadavg()[0]:.2f}")  # fmt: skip
+    mm = matmul_flops()
+    for label, value in mm.items():
+        print(f"  numpy float32 matmul {label:<22} {value:7.1f} GFLOP/s")
+    peak = max(mm.values())
+    print(f"  matmul reference (best)                     {peak:7.1f} GFLOP/s\n")
+    header = (f"{'config':<12} {'s/epoch':>8} {'median':>7} {'cpu s':>6} {'GFLOP/s':>8} "
+              f"{'of matmul':>9} {'4x50 min':>9}")  # fmt: skip
+    print(header)
+    rows = []
+    for name in args.configs:
+        out = subprocess.run(
+            [sys.executable, __file__, "--worker", name, "--epochs", str(args.epochs)],
+            capture_output=True, text=True, check=False,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        )  # fmt: skip
+        if out.returncode != 0:
+            print(f"{name:<12} failed: {out.stderr.strip().splitlines()[-1:]}")
+            continue
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        best, median = min(r["epochs"]), float(np.median(r["epochs"]))
+        gflops = flops_epoch / best / 1e9
+        full_run = 200 * (best + r["eval"]) / 60
+        rows.append((name, gflops))
+        print(f"{name:<12} {best:8.2f} {median:7.2f} {min(r['cpu']):6.1f} {gflops:8.1f} "
+              f"{gflops / peak:9.0%} {full_run:9.1f}", flush=True)  # fmt: skip
+    if rows:
+        base = dict(rows).get("plain")
+        if base:
+            print("\nspeed-up over plain fit: "
+                  + ", ".join(f"{n} {g / base:.2f}x" for n, g in rows if n != "plain"))  # fmt: skip
+    print(f"load average at the end {os.getloadavg()[0]:.2f} (above ~0.5 other processes "
+          "shared these cores: figures are lower bounds)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,413 @@
+"""Fast figures for the interactive lessons 01-03: static frames rendered once, data on top.
+
+A slider update must compute, redraw and render a PNG in <= 100 ms. In matplotlib most
+of that time goes into ticks, tick labels, legends and colorbars — parts that do not change
+when a slider moves. So each interactive figure is split in two:
+
+* a **frame**: the figure with its axes, limits, ticks, labels, fixed legends and
+  colorbars but no data, built by a function and rendered to pixels once per key
+  (:func:`framed` caches it);
+* the **data**: on every update a new figure shows the frame's pixels (``figimage``) and
+  gets invisible axes at exactly the frame's axes positions and limits, on which only the
+  data, titles and notes are drawn.
+
+The result looks like an ordinary figure (and is one: ``draw(**values)`` still returns a new
+``Figure``). The helpers for static figures (:func:`lesson_figure`, :func:`background`)
+live here too.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any
+
+import contourpy
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
+
+from ..functions import Objective
+from ..plotting import use_lesson_style
+from ..runner import Trajectory
+
+__all__ = [
+    "LOSS_FLOOR",
+    "LessonFigure",
+    "STEP_RANGES",
+    "background",
+    "frame_landscape",
+    "frame_legend",
+    "frame_losses",
+    "framed",
+    "handle",
+    "lesson_figure",
+    "log_yaxis",
+    "loss_lines",
+    "nice_limit",
+    "path_handles",
+    "note",
+    "shade",
+    "star_handle",
+    "title",
+]
+
+LOSS_FLOOR = 1e-12  # losses below this are drawn at the floor of the log axis
+STEP_RANGES = (10, 20, 50, 100, 200)  # x ranges of loss panels (step sliders go up to 200)
+DPI = 80
+
+
+# --------------------------------------------------------------------------- figures
+class LessonFigure(Figure):
+    """A Figure that never picks up a layout engine from rcParams.
+
+    ``use_lesson_style`` turns on constrained layout for ordinary figures. Matplotlib's
+    ``savefig`` switches the engine off while printing and then restores "no engine" by
+    calling ``set_layout_engine(None)``, which reads that rcParam and installs constrained
+    layout: a second render would then move the axes (and warn). Fixed margins stay fixed.
+    """
+
+    def set_layout_engine(self, layout: Any = None, **kwargs: Any) -> None:
+        super().set_layout_engine("none" if layout is None else layout, **kwargs)
+
+
+def lesson_figure(
+    ncols: int = 2,
+    figsize: tuple[float, float] = (12.0, 5.0),
+    width_ratios: Sequence[float] | None = None,
+    nrows: int = 1,
+) -> tuple[Figure, np.ndarray]:
+    """A projector-sized figure (not registered with pyplot) with fixed margins and few
+    ticks. No layout engine: constrained layout costs more than the drawing itself."""
+    use_lesson_style()
+    fig = LessonFigure(figsize=figsize, dpi=DPI, layout="none")
+    axes = fig.subplots(nrows, ncols, gridspec_kw={"width_ratios": width_ratios})
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.12, top=0.88, wspace=0.28, hspace=0.45)
+    axes = np.atleast_1d(axes)
+    for ax in axes.ravel():  # every tick is several artists: keep few
+        ax.xaxis.set_major_locator(MaxNLocator(5))
+        ax.yaxis.set_major_locator(MaxNLocator(5))
+    return fig, axes
+
+
+def _power_of_ten(value: float, _pos: Any = None) -> str:
+    """Tick label without mathtext: 0.01, 1, 100, 1e-6, 1e4."""
+    return f"{value:g}" if 1e-3 <= value <= 1e3 else f"1e{round(np.log10(value)):d}"
+
+
+def log_yaxis(ax: Axes) -> None:
+    """Log-scale y axis with plain "1e-4" labels and no minor ticks (mathtext labels are
+    parsed again for every new figure)."""
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(numticks=6))
+    ax.yaxis.set_major_formatter(FuncFormatter(_power_of_ten))
+    ax.yaxis.set_minor_locator(NullLocator())
+
+
+def title(ax: Axes, text: str, **kwargs: Any) -> None:
+    """``ax.set_title`` at a fixed height (auto-placement measures every tick label)."""
+    ax.set_title(text, y=1.01, **kwargs)
+
+
+def nice_limit(value: float, choices: Sequence[float] = (10, 20, 50, 100, 200, 300)) -> float:
+    """The smallest of ``choices`` >= ``value`` (the largest if none): axis ranges that
+    change in a few jumps, so a few frames serve every slider value."""
+    return next((c for c in choices if c >= value), choices[-1])
+
+
+def handle(label: str, color: str, **style: Any) -> Line2D:
+    """A legend entry for a frame (the data it stands for is drawn later)."""
+    return Line2D([], [], color=color, label=label, **style)
+
+
+def frame_legend(
+    fig: Figure, handles: Sequence[Line2D], bottom: float = 0.22, ncol: int | None = None
+) -> None:
+    """One legend for the whole figure, below the axes, where no data is ever drawn."""
+    fig.subplots_adjust(bottom=bottom)
+    fig.legend(
+        handles=handles,
+        loc="lower center",
+        ncol=ncol or len(handles),
+        frameon=False,
+        fontsize=13,
+        handlelength=1.8,
+        columnspacing=1.6,
+    )
+
+
+def path_handles(*paths: tuple[str, str]) -> list[Line2D]:
+    """Legend entries for optimizer paths ``(name, colour)``, plus what the start (circle)
+    and the end (square; X after a divergence) markers mean."""
+    marks = [
+        Line2D(
+            [],
+            [],
+            linestyle="",
+            marker="o",
+            color="0.6",
+            markeredgecolor="k",
+            markersize=10,
+            label="start",
+        ),
+        Line2D(
+            [],
+            [],
+            linestyle="",
+            marker="s",
+            color="0.6",
+            markeredgecolor="k",
+            markersize=10,
+            label="end",
+        ),
+    ]
+    return [handle(name, color, marker="o", markersize=4) for name, color in paths] + marks
+
+
+def star_handle(label: str = "minimum") -> Line2D:
+    return Line2D(
+        [],
+        [],
+        linestyle="",
+        marker="*",
+        color="gold",
+        markeredgecolor="k",
+        markersize=18,
+        label=label,
+    )
+
+
+# --------------------------------------------------------------------------- frames
+class Frame:
+    """A figure's static part as pixels, plus where its data axes are and what they show."""
+
+    def __init__(self, fig: Figure, axes: Sequence[Axes]):
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        self.region = canvas.copy_from_bbox(fig.bbox)
+        self.pixels = np.asarray(self.region)  # a view: the pixels are stored once
+        self.size = tuple(fig.get_size_inches())
+        self.specs = [
+            (
+                ax.get_position().bounds,
+                ax.get_xlim(),
+                ax.get_ylim(),
+                ax.get_xscale(),
+                ax.get_yscale(),
+            )
+            for ax in axes
+        ]
+
+    def new(self) -> tuple[Figure, np.ndarray]:
+        """A new figure showing the frame, with invisible axes ready for the data."""
+        fig = FramedFigure(self)
+        axes = []
+        for bounds, xlim, ylim, xscale, yscale in self.specs:
+            ax = fig.add_axes(bounds)
+            ax.set_axis_off()
+            ax.set_xscale(xscale)
+            ax.set_yscale(yscale)
+            ax.set(xlim=xlim, ylim=ylim)
+            ax.set_autoscale_on(False)
+            axes.append(ax)
+        return fig, np.array(axes, dtype=object)
+
+
+class FramedFigure(LessonFigure):
+    """A figure drawn over a :class:`Frame`. On an Agg canvas of the frame's size (a PNG
+    for the notebook) the frame's pixels are copied straight into the canvas; anywhere else
+    (a cropped or a vector export) the frame is drawn as an ordinary image."""
+
+    copy_frame = True  # False: always draw the frame as an image (used by the tests)
+
+    def __init__(self, frame: Frame):
+        super().__init__(figsize=frame.size, dpi=DPI, layout="none")
+        self._frame = frame
+        # the frame as an image on axes that fill the figure: unlike ``figimage`` it moves
+        # with everything else when a cropped ("tight") PNG is made
+        self._frame_axes = self.add_axes((0, 0, 1, 1), zorder=-10)
+        self._frame_axes.set_axis_off()
+        self._frame_axes.imshow(
+            frame.pixels, extent=(0, 1, 0, 1), aspect="auto", interpolation="nearest"
+        )
+        self.patch.set_visible(False)  # the frame has its own background
+
+    def draw(self, renderer: Any) -> None:
+        height, width = self._frame.pixels.shape[:2]
+        fast = (
+            self.copy_frame
+            and isinstance(renderer, RendererAgg)
+            and (int(renderer.width), int(renderer.height)) == (width, height)
+            and self.dpi == DPI
+        )
+        if fast:
+            renderer.restore_region(self._frame.region)
+            self._frame_axes.set_visible(False)
+        try:
+            super().draw(renderer)
+        finally:
+            self._frame_axes.set_visible(True)
+
+    def savefig(self, fname: Any, **kwargs: Any) -> None:
+        """As ``Figure.savefig``; PNGs use light compression (zlib level 1): for a slider
+        update, encoding at the default level costs as much as drawing."""
+        fmt = kwargs.get("format") or (fname if isinstance(fname, str) else "")
+        if str(fmt).lower().endswith("png"):
+            kwargs.setdefault("pil_kwargs", {"compress_level": 1})
+        super().savefig(fname, **kwargs)
+
+
+_FRAMES: OrderedDict[Hashable, Frame] = OrderedDict()
+_FAMILIES: set[str] = set()
+MAX_FRAMES = 48  # about 1.5 MB each
+
+
+def _frame(key: Hashable, build: Callable[[], tuple[Figure, Sequence[Axes]]]) -> Frame:
+    if key in _FRAMES:
+        _FRAMES.move_to_end(key)
+    else:
+        _FRAMES[key] = Frame(*build())
+        if len(_FRAMES) > MAX_FRAMES:
+            _FRAMES.popitem(last=False)
+    return _FRAMES[key]
+
+
+def framed(
+    name: str,
+    build: Callable[..., tuple[Figure, Sequence[Axes]]],
+    args: tuple = (),
+    every: Sequence[tuple] = (),
+) -> tuple[Figure, np.ndarray]:
+    """A new figure on the frame ``build(*args)`` makes, rendered once per ``(name, *args)``.
+
+    ``build`` returns the decorated figure and the axes that will receive data (they come
+    back, invisible, in that order). On the first call for ``name`` the frames for all
+    ``every`` argument tuples are built as well, so later slider moves never wait for one.
+    """
+    use_lesson_style()
+    if name not in _FAMILIES:
+        _FAMILIES.add(name)
+        for other in every:
+            _frame((name, *other), lambda other=other: build(*other))
+    return _frame((name, *args), lambda: build(*args)).new()
+
+
+def note(ax: Axes, lines: Sequence[str]) -> None:
+    """Text in the axes' upper-left corner (e.g. "gradient descent: diverged at step 7")."""
+    if lines:
+        ax.text(
+            0.02,
+            0.97,
+            "\n".join(lines),
+            transform=ax.transAxes,
+            va="top",
+            ha="left",
+            fontsize=13,
+            color="#B00000",
+            zorder=10,
+            bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.9},
+        )
+
+
+# --------------------------------------------------------------------------- landscapes
+_LANDSCAPES: OrderedDict[Hashable, tuple[np.ndarray, list[np.ndarray]]] = OrderedDict()
+
+
+def _landscape(objective: Objective, key: Hashable, n: int, levels: int):
+    """Log-scaled values on a grid and contour lines of ``objective``, cached per key."""
+    if key not in _LANDSCAPES:
+        X, Y, Z = objective.grid(n)
+        span = float(Z.max() - Z.min())
+        logz = np.log10(Z - Z.min() + 1e-4 * span + 1e-12)
+        gen = contourpy.contour_generator(X, Y, logz)
+        lines = [
+            seg
+            for lv in np.linspace(logz.min(), logz.max(), levels + 2)[1:-1]
+            for seg in gen.lines(lv)
+        ]
+        _LANDSCAPES[key] = (logz, lines)
+        if len(_LANDSCAPES) > 128:
+            _LANDSCAPES.popitem(last=False)
+    return _LANDSCAPES[key]
+
+
+def shade(ax: Axes, objective: Objective, key: Hashable, n: int = 120, levels: int = 14) -> None:
+    """The landscape of ``objective`` (log-scaled shading, contour lines, starred minima)
+    on axes whose limits are already set; computed once per ``key``."""
+    logz, lines = _landscape(objective, key, n, levels)
+    (x0, x1), (y0, y1) = objective.bounds
+    aspect = ax.get_aspect()  # imshow would reset it
+    ax.imshow(
+        logz,
+        extent=(x0, x1, y0, y1),
+        origin="lower",
+        cmap="Blues_r",
+        alpha=0.75,
+        interpolation="bilinear",
+    )
+    ax.set_aspect(aspect)
+    ax.add_collection(LineCollection(lines, colors="k", linewidths=0.6, alpha=0.35))
+    mins = np.array(objective.minima)
+    ax.plot(mins[:, 0], mins[:, 1], "*", color="gold", markeredgecolor="k", markersize=20, zorder=5)
+
+
+def background(ax: Axes, objective: Objective, key: Hashable, aspect: str = "equal") -> None:
+    """:func:`shade` plus limits, labels and aspect, for static figures and frames."""
+    (x0, x1), (y0, y1) = objective.bounds
+    ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="x", ylabel="y", aspect=aspect)
+    ax.set_autoscale_on(False)
+    shade(ax, objective, key)
+    ax.grid(False)
+
+
+def frame_landscape(ax: Axes, objective: Objective, aspect: str = "equal") -> None:
+    """The frame side of a landscape panel: limits, labels, aspect, no grid."""
+    (x0, x1), (y0, y1) = objective.bounds
+    ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="x", ylabel="y", aspect=aspect)
+    ax.grid(False)
+
+
+# --------------------------------------------------------------------------- loss curves
+def frame_losses(
+    ax: Axes,
+    xmax: float,
+    ylim: tuple[float, float] = (1e-10, 1e5),
+    ylabel: str = "loss f(w)",
+    xlabel: str = "step k",
+) -> None:
+    """The frame side of a loss panel: log y axis with fixed limits, x from 0 to ``xmax``."""
+    log_yaxis(ax)
+    ax.set(xlim=(0, xmax), ylim=ylim, xlabel=xlabel, ylabel=ylabel)
+
+
+def loss_lines(
+    ax: Axes,
+    runs: Sequence[tuple[str, Trajectory, str]],
+    x: Sequence[np.ndarray] | None = None,
+) -> list[str]:
+    """Loss curves of single runs ``(name, trajectory, colour)``; a diverged run ends with
+    an X. Returns the "name: diverged at step k" notes."""
+    top = ax.get_ylim()[1]
+    notes = []
+    for i, (name, traj, color) in enumerate(runs):
+        steps = np.arange(len(traj.losses)) if x is None else x[i]
+        losses = np.clip(traj.losses, LOSS_FLOOR, None)
+        ax.plot(steps, losses, color=color)
+        k = int(traj.diverged_at)
+        if k >= 0:
+            notes.append(f"{name}: diverged at step {k}")
+            ax.plot(
+                steps[k - 1],
+                min(losses[k - 1], top),
+                "X",
+                color=color,
+                markersize=14,
+                markeredgecolor="k",
+                zorder=5,
+                clip_on=False,
+            )
+    return notes

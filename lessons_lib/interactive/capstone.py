@@ -1,0 +1,373 @@
+"""Lesson 08: the Fashion-MNIST optimizer comparison in Keras.
+
+The experiment of seed 002, done carefully: MLP 784-1024-512-512-512-10 (ReLU, softmax),
+batch 256, Keras' default hyperparameters, a validation split taken from the training set,
+one seed for the initial weights and the shuffling, the test set touched once at the end.
+
+* :func:`prepare` splits and scales the data; :func:`train` trains one optimizer and
+  returns its history; :class:`LiveProgress` (via :func:`live_progress`) shows a compact
+  progress line and live curves while it trains.
+* :func:`full_run_figure` draws the precomputed 50-epoch histories
+  (``data/full_run_histories.json``, made by ``scripts/precompute_full_run.py``);
+  ``INTERACTIVE`` lists it with its controls for the slider benchmark.
+
+Keras and TensorFlow are imported only inside the functions that train, so the figures
+work without them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as W
+import numpy as np
+from matplotlib.figure import Figure
+
+from ..data import REPO_DATA_DIR
+from ..plotting import COLORS
+from ..widgets import choice
+
+__all__ = [
+    "BATCH_SIZE",
+    "FAST_COMPILE",
+    "FULL_RUN_FILE",
+    "INTERACTIVE",
+    "OPTIMIZERS",
+    "SEED_RESULTS",
+    "Split",
+    "build_mlp",
+    "compile_model",
+    "curves_figure",
+    "full_run_controls",
+    "full_run_figure",
+    "keras_optimizer",
+    "live_progress",
+    "load_full_run",
+    "prepare",
+    "train",
+    "train_dataset",
+]
+
+BATCH_SIZE = 256
+LAYERS = (1024, 512, 512, 512)
+#: seed 002's test accuracies (%), one unseeded 50-epoch run each, validated on the test set
+SEED_RESULTS = {"SGD": 87.42, "Adagrad": 85.28, "RMSprop": 88.39, "Adam": 89.04}
+#: name -> (Keras class, arguments); everything else is Keras' default
+OPTIMIZERS: dict[str, tuple[str, dict[str, Any]]] = {
+    "SGD": ("SGD", {}),
+    "Adagrad": ("Adagrad", {}),
+    "RMSprop": ("RMSprop", {}),
+    "Adam": ("Adam", {}),
+    "Momentum": ("SGD", {"momentum": 0.9}),
+    "Nesterov": ("SGD", {"momentum": 0.9, "nesterov": True}),
+}
+CURVE_COLORS = {
+    "SGD": COLORS["sgd"],
+    "Adagrad": COLORS["adagrad"],
+    "RMSprop": COLORS["rmsprop"],
+    "Adam": COLORS["adam"],
+    "Momentum": COLORS["momentum"],
+    "Nesterov": COLORS["nesterov"],
+}
+#: the fastest configuration measured by benchmarks/bench_fashion.py on 2 CPU cores: XLA,
+#: a whole epoch per call into TensorFlow, the data already in memory as tensors
+FAST_COMPILE = {"jit_compile": True, "steps_per_execution": 64}
+FULL_RUN_FILE = REPO_DATA_DIR / "full_run_histories.json"
+
+
+# --------------------------------------------------------------------------- data
+@dataclass(frozen=True)
+class Split:
+    """Flattened float32 images in [0, 1] and uint8 labels: train / validation / test."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+
+def prepare(data: Any, val_fraction: float = 0.1, seed: int = 0) -> Split:
+    """Scale to [0, 1], flatten, and hold out ``val_fraction`` of the *training* images
+    (a seeded random choice) for validation; the test set stays untouched."""
+    if not 0.0 < val_fraction < 1.0:
+        raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction!r}")
+    (x, y), (x_test, y_test) = data
+    order = np.random.default_rng(seed).permutation(len(x))
+    n_val = int(round(val_fraction * len(x)))
+    val, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
+
+    def flat(a: np.ndarray) -> np.ndarray:
+        return (a.reshape(len(a), -1) / np.float32(255)).astype(np.float32)
+
+    return Split(flat(x[train_idx]), y[train_idx], flat(x[val]), y[val], flat(x_test), y_test)
+
+
+def train_dataset(x: np.ndarray, y: np.ndarray, batch_size: int = BATCH_SIZE, seed: int = 0):
+    """A tf.data pipeline kept in memory: each epoch a new seeded permutation of indices,
+    batches gathered in one op (cheaper than shuffling 54,000 single images)."""
+    import tensorflow as tf
+
+    images, labels = tf.constant(x), tf.constant(y)
+    return (
+        tf.data.Dataset.range(len(x))
+        .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+        .batch(batch_size)
+        .map(lambda i: (tf.gather(images, i), tf.gather(labels, i)))
+        .prefetch(2)
+    )
+
+
+def _eval_dataset(x: np.ndarray, y: np.ndarray):
+    import tensorflow as tf
+
+    return tf.data.Dataset.from_tensor_slices((x, y)).batch(2000).cache()
+
+
+# --------------------------------------------------------------------------- model
+def build_mlp(seed: int = 0, dtype: str | None = None):
+    """MLP 784-1024-512-512-512-10, ReLU then softmax; ``seed`` fixes the initial weights
+    (and every other random choice of Keras and TensorFlow that follows)."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    layers = [keras.Input((784,), dtype=dtype)]
+    layers += [keras.layers.Dense(n, activation="relu", dtype=dtype) for n in LAYERS]
+    layers += [keras.layers.Dense(10, activation="softmax", dtype=dtype)]
+    return keras.Sequential(layers, name="mlp")
+
+
+def keras_optimizer(name: str):
+    """The Keras optimizer ``name`` (a key of :data:`OPTIMIZERS`) with its defaults."""
+    import keras
+
+    if name not in OPTIMIZERS:
+        raise ValueError(f"name must be one of {', '.join(OPTIMIZERS)}; got {name!r}")
+    cls, kwargs = OPTIMIZERS[name]
+    return getattr(keras.optimizers, cls)(**kwargs)
+
+
+def compile_model(model, optimizer, fast: bool = True) -> None:
+    """Cross-entropy on integer labels (same as the seed's one-hot categorical one)."""
+    model.compile(
+        optimizer=optimizer,
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        **(FAST_COMPILE if fast else {"jit_compile": False}),
+    )
+
+
+def train(
+    optimizer: Any,
+    split: Split,
+    epochs: int,
+    *,
+    seed: int = 0,
+    callbacks: list | None = None,
+    test_every_epoch: bool = False,
+    fast: bool = True,
+    model: Any = None,
+) -> dict[str, list[float]]:
+    """Train a fresh seeded MLP (or ``model``) and return its history.
+
+    ``optimizer`` is a name from :data:`OPTIMIZERS` or a Keras optimizer. The history has
+    per-epoch ``loss, accuracy, val_loss, val_accuracy, seconds`` and ``test_loss,
+    test_accuracy``: measured once after the last epoch, or after every epoch with
+    ``test_every_epoch`` (only to *show* why choosing by test accuracy misleads).
+    """
+    import keras
+
+    model = build_mlp(seed) if model is None else model
+    opt = keras_optimizer(optimizer) if isinstance(optimizer, str) else optimizer
+    compile_model(model, opt, fast=fast)
+    test = _eval_dataset(split.x_test, split.y_test)
+    history: dict[str, list[float]] = {"seconds": [], "test_loss": [], "test_accuracy": []}
+
+    class Bookkeeping(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            history["seconds"].append(time.perf_counter() - self.start)
+            if test_every_epoch or epoch == epochs - 1:
+                loss, acc = self.model.evaluate(test, verbose=0)
+                history["test_loss"].append(float(loss))
+                history["test_accuracy"].append(float(acc))
+            if logs is not None:
+                logs["test_accuracy"] = history["test_accuracy"][-1] if history[
+                    "test_accuracy"] else None  # fmt: skip
+
+    fit = model.fit(
+        train_dataset(split.x_train, split.y_train, seed=seed),
+        validation_data=_eval_dataset(split.x_val, split.y_val),
+        epochs=epochs,
+        shuffle=False,  # the pipeline shuffles, seeded
+        verbose=0,
+        callbacks=[Bookkeeping(), *(callbacks or [])],
+    )
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        history[key] = [float(v) for v in fit.history[key]]
+    return history
+
+
+# --------------------------------------------------------------------------- live display
+def live_progress(name: str, epochs: int, runs: dict, reference: dict | None = None):
+    """A Keras callback that keeps one progress line and one figure up to date.
+
+    ``runs`` maps optimizer names to histories already finished (drawn solid);
+    ``reference`` (the precomputed full run) is drawn faintly beside them. In a notebook
+    the line and the figure are replaced in place each epoch; elsewhere one line per
+    epoch is printed.
+    """
+    import keras
+
+    try:
+        from IPython import get_ipython
+        from IPython.display import Image, Pretty, display
+
+        in_notebook = get_ipython() is not None
+    except ImportError:  # pragma: no cover
+        in_notebook = False
+
+    class LiveProgress(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.current = {k: [] for k in ("loss", "accuracy", "val_loss", "val_accuracy")}
+            self.start = time.perf_counter()
+            if in_notebook:
+                self.line = display(Pretty(f"{name}: compiling..."), display_id=True)
+                self.figure = display(Pretty(""), display_id=True)
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            for key in self.current:
+                self.current[key].append(float(logs.get(key, np.nan)))
+            elapsed = time.perf_counter() - self.start
+            text = (
+                f"{name:<9} epoch {epoch + 1:>2}/{epochs}  loss {logs.get('loss', np.nan):.4f}"
+                f"  acc {logs.get('accuracy', np.nan):.4f}"
+                f"  val_acc {logs.get('val_accuracy', np.nan):.4f}  {elapsed:5.1f} s"
+            )
+            if logs.get("test_accuracy") is not None:
+                text += f"  test_acc {logs['test_accuracy']:.4f}"
+            if not in_notebook:
+                print(text, flush=True)
+                return
+            from ..plotting import png_bytes
+
+            self.line.update(Pretty(text))
+            shown = {**runs, name: self.current}
+            self.figure.update(Image(png_bytes(curves_figure(shown, reference)), format="png"))
+
+    return LiveProgress()
+
+
+# --------------------------------------------------------------------------- figures
+def _axes_pair(figsize: tuple[float, float] = (12, 4.6)) -> tuple[Figure, Any]:
+    fig = Figure(figsize=figsize, dpi=80, layout="constrained")
+    return fig, fig.subplots(1, 2)
+
+
+def curves_figure(
+    runs: dict[str, dict[str, list[float]]],
+    reference: dict[str, dict[str, list[float]]] | None = None,
+    metric: str = "val_accuracy",
+) -> Figure:
+    """Left: the live runs (solid, dots) over the first epochs of the precomputed runs
+    (faint); right: the whole precomputed runs with the live window shaded."""
+    fig, (ax, ax_full) = _axes_pair()
+    ref = reference or {}
+    shown = max([len(h[metric]) for h in runs.values()] + [1])
+    for name, hist in ref.items():
+        color = CURVE_COLORS.get(name)
+        full = np.asarray(hist[metric])
+        ax.plot(np.arange(1, min(shown, len(full)) + 1), full[:shown], color=color, alpha=0.3,
+                lw=6)  # fmt: skip
+        ax_full.plot(np.arange(1, len(full) + 1), full, color=color, label=name)
+    for name, hist in runs.items():
+        values = np.asarray(hist[metric])
+        ax.plot(np.arange(1, len(values) + 1), values, "o-", color=CURVE_COLORS.get(name),
+                label=name)  # fmt: skip
+    label = metric.replace("val_", "validation ").replace("_", " ")
+    ax.set(xlabel="epoch", ylabel=label, title="this run (faint: precomputed run)")
+    ax.set_xlim(0.5, shown + 0.5)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    if runs:
+        ax.legend(loc="lower right")
+    if ref:
+        ax_full.axvspan(0.5, shown + 0.5, color="0.85", zorder=0)
+        ax_full.set(xlabel="epoch", ylabel=label, title="precomputed: 50 epochs")
+        ax_full.legend(loc="lower right", ncol=2)
+    else:
+        ax_full.set_axis_off()
+    if "accuracy" in metric:
+        for a in (ax, ax_full):
+            a.set_ylim(0.7, 1.0) if "val" not in metric else a.set_ylim(0.78, 0.92)
+    return fig
+
+
+@lru_cache(maxsize=2)
+def _full_run_cached(path: str, mtime: float) -> dict[str, Any]:
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def load_full_run(path: str | os.PathLike | None = None) -> dict[str, Any]:
+    """The precomputed full run: ``{"meta": {...}, "histories": {name: history}}``."""
+    path = Path(path) if path is not None else FULL_RUN_FILE
+    if not path.is_file():
+        raise ValueError(
+            f"{path.name} is missing: run `python scripts/precompute_full_run.py` (about "
+            f"15-30 min on 2 cores) or restore it with `git checkout -- data/{path.name}`"
+        )
+    return _full_run_cached(str(path), path.stat().st_mtime)
+
+
+METRICS = {
+    "validation accuracy": "val_accuracy",
+    "validation loss": "val_loss",
+    "training accuracy": "accuracy",
+    "training loss": "loss",
+    "test accuracy (peeking!)": "test_accuracy",
+}
+
+
+def full_run_figure(metric: str = "validation accuracy", show: str = "seed's four") -> Figure:
+    """The precomputed 50-epoch histories: one metric, training vs validation side by side
+    for the loss so overfitting shows (validation loss turning up while training loss falls)."""
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {', '.join(METRICS)}; got {metric!r}")
+    hist = load_full_run()["histories"]
+    names = list(SEED_RESULTS) if show == "seed's four" else list(hist)
+    key = METRICS[metric]
+    other = {"val_loss": "loss", "loss": "val_loss", "val_accuracy": "accuracy",
+             "accuracy": "val_accuracy", "test_accuracy": "val_accuracy"}[key]  # fmt: skip
+    fig, axes = _axes_pair()
+    inverse = {v: k for k, v in METRICS.items()}
+    for ax, k in zip(axes, (key, other), strict=True):
+        for name in names:
+            if name in hist:
+                values = np.asarray(hist[name][k])
+                ax.plot(np.arange(1, len(values) + 1), values, color=CURVE_COLORS[name],
+                        label=name)  # fmt: skip
+        ax.set(xlabel="epoch", ylabel=inverse.get(k, k), title=inverse.get(k, k))
+        if "loss" in k:
+            ax.set_yscale("log")
+        ax.legend(ncol=2, fontsize=11)
+    return fig
+
+
+def full_run_controls() -> dict[str, W.ValueWidget]:
+    return {
+        "metric": choice("metric", list(METRICS), "validation accuracy"),
+        "show": choice("optimizers", ["seed's four", "all six"], "seed's four"),
+    }
+
+
+INTERACTIVE = [(full_run_figure, full_run_controls)]
