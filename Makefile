@@ -57,9 +57,10 @@ html: setup
 student: setup
 	$(BIN)/python -m lessons_lib.coursework student notebooks student
 
-# Grade one submitted notebook or a folder: make grade NB=path/to/submission.ipynb
+# Grade a submitted notebook or folder against the handout:
+#   make grade NB=submissions/alice REF=student
 grade: setup
-	$(BIN)/python -m lessons_lib.coursework grade $(NB)
+	$(BIN)/python -m lessons_lib.coursework grade $(or $(NB),notebooks) $(if $(REF),--reference $(REF))
 
 bench: setup
 	$(BIN)/python benchmarks/bench_momentum_grid.py

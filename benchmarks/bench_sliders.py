@@ -3,7 +3,8 @@
 For each module in ``lessons_lib/interactive`` and each ``(draw, controls)`` pair in its
 ``INTERACTIVE`` list, each control is swept over its range with the others at their
 defaults: ``--values`` points between min and max for a slider (log-spaced for a log
-slider), every option of a drop-down. One update = ``draw(**values)`` plus the PNG render
+slider, snapped to the slider's step, as a learner can only pick those), every option of
+a drop-down. One update = ``draw(**values)`` plus the PNG render
 the notebook shows (:func:`lessons_lib.plotting.png_bytes`), i.e. what a learner waits for.
 One untimed draw at the defaults comes first (it fills the caches the notebook's first
 display fills too). Prints n, median, p95 and max per figure and a verdict against the
@@ -57,29 +58,43 @@ def modules(only: list[str] | None = None) -> list[Any]:
     return [importlib.import_module(f"lessons_lib.interactive.{n}") for n in names]
 
 
+def _on_steps(values: np.ndarray, low: float, step: float | None) -> np.ndarray:
+    """Snap ``values`` to the positions a slider can take: ``low + k * step``."""
+    if not step:
+        return values
+    return low + np.round((values - low) / step) * step
+
+
 def sweep_values(control: Any, n: int) -> list[Any]:
-    """The values a control is swept over: options, or ``n`` points from min to max."""
+    """The values a control is swept over: every option, or ``n`` points from min to max
+    snapped to the slider's step (the values a learner can actually select)."""
     if hasattr(control, "options"):
         return [o[1] if isinstance(o, tuple) and len(o) == 2 else o for o in control.options]
     if isinstance(control.value, bool):
         return [False, True]
     if not (hasattr(control, "min") and hasattr(control, "max")):
         return [control.value]
-    if hasattr(control, "base"):  # FloatLogSlider: min and max are exponents
-        return list(control.base ** np.linspace(control.min, control.max, n))
+    step = getattr(control, "step", None)
+    grid = np.linspace(control.min, control.max, n)
+    if hasattr(control, "base"):  # FloatLogSlider: min, max and step are exponents
+        exponents = np.unique(_on_steps(grid, control.min, step))
+        return [float(control.base**e) for e in exponents]
     if isinstance(control.value, (int, np.integer)):
-        return sorted({int(round(v)) for v in np.linspace(control.min, control.max, n)})
-    return list(np.linspace(control.min, control.max, n))
+        return sorted({int(v) for v in _on_steps(grid, control.min, step or 1)})
+    return [float(v) for v in np.unique(_on_steps(grid, control.min, step))]
 
 
-def time_update(draw: Callable[..., Any], values: dict[str, Any]) -> float:
-    """Milliseconds for one draw plus PNG render."""
-    t0 = time.perf_counter()
+def time_update(draw: Callable[..., Any], values: dict[str, Any]) -> tuple[float, float]:
+    """Milliseconds for one draw plus PNG render: wall clock, and this process's CPU time
+    (which other programs on a busy machine inflate much less)."""
+    t0, c0 = time.perf_counter(), time.process_time()
     png_bytes(draw(**values))
-    return (time.perf_counter() - t0) * 1000
+    return (time.perf_counter() - t0) * 1000, (time.process_time() - c0) * 1000
 
 
-def bench_figure(draw: Callable[..., Any], make_controls: Callable[[], dict], n: int) -> list:
+def bench_figure(
+    draw: Callable[..., Any], make_controls: Callable[[], dict], n: int
+) -> list[tuple[float, float]]:
     controls = make_controls()
     defaults = {name: c.value for name, c in controls.items()}
     png_bytes(draw(**defaults))  # warm-up: caches (contour images, fonts), as in the notebook
@@ -90,7 +105,7 @@ def bench_figure(draw: Callable[..., Any], make_controls: Callable[[], dict], n:
     return times
 
 
-def baseline(repeats: int = 8) -> list[float]:
+def baseline(repeats: int = 8) -> list[tuple[float, float]]:
     """Times for an empty two-panel figure of the lessons' size: the floor set by
     matplotlib and this machine (its load included), for reading the other rows."""
     from matplotlib.figure import Figure
@@ -114,34 +129,41 @@ def main(argv: list[str] | None = None) -> int:
     use_lesson_style()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"slider updates (draw + PNG), {os.cpu_count()} CPUs, load average {load:.1f}")
-    print(f"{'lesson':<7}{'figure':<44}{'n':>4}{'median':>9}{'p95':>9}{'max':>9}  (ms)")
-    floor = np.array(baseline())
     print(
-        f"{'--':<7}{'(baseline: empty 2-panel figure)':<44}{len(floor):>4}"
-        f"{np.median(floor):>9.0f}{np.percentile(floor, 95):>9.0f}{floor.max():>9.0f}"
+        f"{'lesson':<7}{'figure':<40}{'n':>4}{'median':>8}{'p95':>7}{'max':>7}{'cpu p95':>9}  (ms)"
     )
+
+    def row(lesson: str, label: str, samples: list[tuple[float, float]]) -> float:
+        wall, cpu = np.array(samples).T
+        p95 = float(np.percentile(wall, 95))
+        print(
+            f"{lesson:<7}{label:<40}{len(wall):>4}{np.median(wall):>8.0f}{p95:>7.0f}"
+            f"{wall.max():>7.0f}{np.percentile(cpu, 95):>9.0f}"
+        )
+        return p95
+
+    row("--", "(baseline: empty 2-panel figure)", baseline())
     worst, rows, failed = 0.0, 0, []
+    per_lesson: dict[str, list[float]] = {}
     for module in modules(args.only):
         short = module.__name__.rsplit(".", 1)[-1]
         for draw, make_controls in getattr(module, "INTERACTIVE", []):
             label = f"{short}.{draw.__name__}"
             lesson = LESSONS.get(short, "--")
             try:
-                times = np.array(bench_figure(draw, make_controls, args.values))
+                samples = bench_figure(draw, make_controls, args.values)
             except Exception as err:  # report and go on: one broken figure hides no others
                 failed.append(label)
-                print(f"{lesson:<7}{label:<44} ERROR {type(err).__name__}: {err}")
+                print(f"{lesson:<7}{label:<40} ERROR {type(err).__name__}: {err}")
                 continue
-            p95 = float(np.percentile(times, 95))
-            worst = max(worst, p95)
+            worst = max(worst, row(lesson, label, samples))
+            per_lesson.setdefault(lesson, []).extend(wall for wall, _ in samples)
             rows += 1
-            print(
-                f"{lesson:<7}{label:<44}{len(times):>4}"
-                f"{np.median(times):>9.0f}{p95:>9.0f}{times.max():>9.0f}"
-            )
     if not rows and not failed:
         print("no interactive figures found")
         return 1
+    summary = ", ".join(f"{k}: {np.percentile(v, 95):.0f}" for k, v in sorted(per_lesson.items()))
+    print(f"p95 per lesson (ms): {summary}")
     verdict = "PASS" if worst <= BUDGET_MS else "OVER BUDGET"
     print(f"worst p95 {worst:.0f} ms vs budget {BUDGET_MS:.0f} ms: {verdict}")
     if failed:

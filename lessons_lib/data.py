@@ -299,31 +299,34 @@ def _online(host: str, timeout: float) -> bool:
 def _download(directory: Path) -> bool:
     """Fetch the four .gz files into ``directory``; False (and nothing written) on failure.
 
-    Each file goes to a temporary file in the same folder, is verified, then moved into
-    place with ``os.replace`` (atomic), so an interrupted download leaves nothing behind.
+    Each file goes to a temporary file in the same folder and is verified; only when all
+    four are good are they moved into place with ``os.replace``, so an interrupted or
+    failed download never leaves a partial set behind.
     """
     if not _online("storage.googleapis.com", DOWNLOAD_TIMEOUT):
         print("Fashion-MNIST download skipped: storage.googleapis.com is not reachable.")
         return False
     directory.mkdir(parents=True, exist_ok=True)
-    for name, (gz_sha, _) in FILES.items():
-        target = directory / f"{name}.gz"
-        if target.is_file() and sha256_of(target) == gz_sha:
-            continue
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".part")
-        try:
+    done: dict[Path, str] = {}  # target -> verified temporary file
+    try:
+        for name, (gz_sha, _) in FILES.items():
+            target = directory / f"{name}.gz"
+            fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".part")
+            done[target] = tmp
             with os.fdopen(fd, "wb") as out, urllib.request.urlopen(
                 DOWNLOAD_URL + target.name, timeout=DOWNLOAD_TIMEOUT
             ) as response:
                 for block in iter(lambda: response.read(1 << 20), b""):
                     out.write(block)
             if sha256_of(tmp) != gz_sha:
-                raise OSError(f"{target.name}: downloaded file has the wrong SHA-256")
+                raise OSError(f"{target.name}: the downloaded file has the wrong SHA-256")
+        for target, tmp in done.items():
             os.replace(tmp, target)
-        except OSError as err:
-            print(f"Fashion-MNIST download failed ({err}).")
-            return False
-        finally:
+        return True
+    except OSError as err:
+        print(f"Fashion-MNIST download failed ({err}); nothing was saved.")
+        return False
+    finally:
+        for tmp in done.values():
             if os.path.exists(tmp):
                 os.remove(tmp)
-    return True

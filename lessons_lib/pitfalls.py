@@ -59,8 +59,15 @@ def _moments(m: Any, v: Any, g: Any, beta_1: float, beta_2: float) -> tuple[Arra
 # --------------------------------------------------------------------------- the right one
 @_quiet
 def adam_step_paper(
-    w: Any, m: Any, v: Any, g: Any, t: int, learning_rate: float, beta_1: float,
-    beta_2: float, epsilon: float,
+    w: Any,
+    m: Any,
+    v: Any,
+    g: Any,
+    t: int,
+    learning_rate: float,
+    beta_1: float,
+    beta_2: float,
+    epsilon: float,
 ) -> tuple[Array, Array, Array]:
     r"""CORRECT (for comparison): Adam as printed in Algorithm 1 of Kingma & Ba.
 
@@ -75,8 +82,15 @@ def adam_step_paper(
 # --------------------------------------------------------------------------- wrong Adam steps
 @_quiet
 def adam_step_divides_by_sqrt_eps(
-    w: Any, m: Any, v: Any, g: Any, t: int, learning_rate: float, beta_1: float,
-    beta_2: float, epsilon: float,
+    w: Any,
+    m: Any,
+    v: Any,
+    g: Any,
+    t: int,
+    learning_rate: float,
+    beta_1: float,
+    beta_2: float,
+    epsilon: float,
 ) -> tuple[Array, Array, Array]:
     r"""WRONG: :math:`w - \frac{\eta}{\sqrt v}\cdot\frac{m}{\sqrt\epsilon}`, no bias correction.
 
@@ -91,8 +105,15 @@ def adam_step_divides_by_sqrt_eps(
 
 @_quiet
 def adam_step_no_correction_eps_inside(
-    w: Any, m: Any, v: Any, g: Any, t: int, learning_rate: float, beta_1: float,
-    beta_2: float, epsilon: float,
+    w: Any,
+    m: Any,
+    v: Any,
+    g: Any,
+    t: int,
+    learning_rate: float,
+    beta_1: float,
+    beta_2: float,
+    epsilon: float,
 ) -> tuple[Array, Array, Array]:
     r"""WRONG (a different algorithm, not Adam): :math:`w - \eta\, m/\sqrt{v + \epsilon}`.
 
@@ -107,8 +128,15 @@ def adam_step_no_correction_eps_inside(
 
 @_quiet
 def adam_step_no_bias_correction(
-    w: Any, m: Any, v: Any, g: Any, t: int, learning_rate: float, beta_1: float,
-    beta_2: float, epsilon: float,
+    w: Any,
+    m: Any,
+    v: Any,
+    g: Any,
+    t: int,
+    learning_rate: float,
+    beta_1: float,
+    beta_2: float,
+    epsilon: float,
 ) -> tuple[Array, Array, Array]:
     r"""WRONG: :math:`w - \eta\, m/(\sqrt v + \epsilon)`, the moments not bias-corrected.
 
@@ -120,8 +148,15 @@ def adam_step_no_bias_correction(
 
 @_quiet
 def adam_step_eps_inside_sqrt(
-    w: Any, m: Any, v: Any, g: Any, t: int, learning_rate: float, beta_1: float,
-    beta_2: float, epsilon: float,
+    w: Any,
+    m: Any,
+    v: Any,
+    g: Any,
+    t: int,
+    learning_rate: float,
+    beta_1: float,
+    beta_2: float,
+    epsilon: float,
 ) -> tuple[Array, Array, Array]:
     r"""WRONG for Adam: :math:`w - \eta\,\hat m/\sqrt{\hat v + \epsilon}` (epsilon inside).
 
@@ -134,8 +169,15 @@ def adam_step_eps_inside_sqrt(
 
 
 def adam_step_beta2_099(
-    w: Any, m: Any, v: Any, g: Any, t: int, learning_rate: float, beta_1: float,
-    beta_2: float, epsilon: float,
+    w: Any,
+    m: Any,
+    v: Any,
+    g: Any,
+    t: int,
+    learning_rate: float,
+    beta_1: float,
+    beta_2: float,
+    epsilon: float,
 ) -> tuple[Array, Array, Array]:
     r"""WRONG default: ``beta_2`` hard-coded to 0.99 (the paper recommends 0.999).
 
@@ -214,8 +256,13 @@ class RuleRun:
 
 
 def _run(
-    step: Callable[..., tuple], n_state: int, grad_fn: Callable[[Array], Array], w0: Any,
-    steps: int, with_t: bool, hyper: dict[str, Any],
+    step: Callable[..., tuple],
+    n_state: int,
+    grad_fn: Callable[[Array], Array],
+    w0: Any,
+    steps: int,
+    with_t: bool,
+    hyper: dict[str, Any],
 ) -> RuleRun:
     w = np.asarray(w0, dtype=float)
     if w.ndim != 1:
@@ -236,7 +283,10 @@ def _run(
 
 
 def run_adam_rule(
-    step: Callable[..., tuple], grad_fn: Callable[[Array], Array], w0: Any, steps: int,
+    step: Callable[..., tuple],
+    grad_fn: Callable[[Array], Array],
+    w0: Any,
+    steps: int,
     **hyper: Any,
 ) -> RuleRun:
     """Run an Adam-shaped ``step(w, m, v, g, t, **hyper)`` from ``w0`` (moments start at 0)."""
@@ -244,7 +294,10 @@ def run_adam_rule(
 
 
 def run_accumulator_rule(
-    step: Callable[..., tuple], grad_fn: Callable[[Array], Array], w0: Any, steps: int,
+    step: Callable[..., tuple],
+    grad_fn: Callable[[Array], Array],
+    w0: Any,
+    steps: int,
     **hyper: Any,
 ) -> RuleRun:
     """Run an AdaGrad/RMSProp-shaped ``step(w, s, g, **hyper)`` from ``w0`` (s starts at 0)."""

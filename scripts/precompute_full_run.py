@@ -99,7 +99,7 @@ def main() -> None:
 
     split = prepare(load_fashion_mnist(), val_fraction=0.1, seed=args.seed)
     meta = {
-        "command": "python scripts/precompute_full_run.py " + " ".join(sys.argv[1:]),
+        "command": " ".join(["python scripts/precompute_full_run.py", *sys.argv[1:]]),
         "epochs": args.epochs,
         "seed": args.seed,
         "batch_size": BATCH_SIZE,

@@ -136,8 +136,22 @@ def adam_right(w, m, v, g, t, learning_rate, beta_1, beta_2, epsilon):
 
 
 def _adam(
-    w, m, v, g, t, learning_rate, beta_1, beta_2, epsilon, *, inside=False, correct=True,
-    b2=None, sign=1, t_off=0, hat_state=False,
+    w,
+    m,
+    v,
+    g,
+    t,
+    learning_rate,
+    beta_1,
+    beta_2,
+    epsilon,
+    *,
+    inside=False,
+    correct=True,
+    b2=None,
+    sign=1,
+    t_off=0,
+    hat_state=False,
 ):
     b2 = beta_2 if b2 is None else b2
     m = beta_1 * m + (1 - beta_1) * g
@@ -203,44 +217,64 @@ def stub(*args, **kwargs):
 
 
 CASES = {
-    "nesterov": (checks.check_nesterov_step, nesterov_right, [
-        (nesterov_at_w, "classical momentum"),
-        (nesterov_minus_lookahead, "look-ahead point has the wrong sign"),
-        (nesterov_sign, "sign error"),
-        (nesterov_no_old_v, "old velocity is missing"),
-        (nesterov_mixed, "mixed the two forms"),
-    ]),
-    "keras_nesterov": (checks.check_keras_nesterov_step, keras_nesterov_right, [
-        (keras_nesterov_classical, "w + v is classical momentum"),
-        (keras_nesterov_no_gradient, "lacks its gradient term"),
-        (keras_nesterov_sign, "sign error"),
-    ]),
-    "rmsprop": (checks.check_rmsprop_step, rmsprop_right, [
-        (rmsprop_eps_outside, "epsilon is outside the square root"),
-        (rmsprop_no_eps, "epsilon is missing"),
-        (rmsprop_swapped, "rho and 1 - rho are swapped"),
-        (rmsprop_no_one_minus, "(1 - rho) on g**2 is missing"),
-        (rmsprop_old_s, "used the old s"),
-        (rmsprop_sign, "sign error"),
-    ]),
-    "adagrad": (checks.check_adagrad_step, adagrad_right, [
-        (adagrad_eps_outside, "epsilon is outside the square root"),
-        (adagrad_no_eps, "epsilon is missing"),
-        (adagrad_average, "running SUM"),
-    ]),
-    "adam": (checks.check_adam_step, adam_right, [
-        (_adam_with(inside=True), "epsilon is inside the square root; Adam adds it outside"),
-        (_adam_with(correct=False), "no bias correction: divide"),
-        (_adam_with(correct=False, inside=True), "different algorithm"),
-        (_adam_with(b2=0.99), "beta_2 = 0.99 is hard-coded"),
-        (_adam_with(b2=0.999), "beta_2 = 0.999 is hard-coded"),
-        (_adam_with(sign=-1), "sign error"),
-        (_adam_with(t_off=1), "wrong t"),
-        (_adam_with(t_off=-1), "wrong t"),
-        (_adam_with(hat_state=True), "returned m_hat and v_hat"),
-        (adam_keras_form, "Keras' epsilon-hat form"),
-        (adam_tutorial_sqrt_eps, "epsilon divides the step"),
-    ]),
+    "nesterov": (
+        checks.check_nesterov_step,
+        nesterov_right,
+        [
+            (nesterov_at_w, "classical momentum"),
+            (nesterov_minus_lookahead, "look-ahead point has the wrong sign"),
+            (nesterov_sign, "sign error"),
+            (nesterov_no_old_v, "old velocity is missing"),
+            (nesterov_mixed, "mixed the two forms"),
+        ],
+    ),
+    "keras_nesterov": (
+        checks.check_keras_nesterov_step,
+        keras_nesterov_right,
+        [
+            (keras_nesterov_classical, "w + v is classical momentum"),
+            (keras_nesterov_no_gradient, "lacks its gradient term"),
+            (keras_nesterov_sign, "sign error"),
+        ],
+    ),
+    "rmsprop": (
+        checks.check_rmsprop_step,
+        rmsprop_right,
+        [
+            (rmsprop_eps_outside, "epsilon is outside the square root"),
+            (rmsprop_no_eps, "epsilon is missing"),
+            (rmsprop_swapped, "rho and 1 - rho are swapped"),
+            (rmsprop_no_one_minus, "(1 - rho) on g**2 is missing"),
+            (rmsprop_old_s, "used the old s"),
+            (rmsprop_sign, "sign error"),
+        ],
+    ),
+    "adagrad": (
+        checks.check_adagrad_step,
+        adagrad_right,
+        [
+            (adagrad_eps_outside, "epsilon is outside the square root"),
+            (adagrad_no_eps, "epsilon is missing"),
+            (adagrad_average, "running SUM"),
+        ],
+    ),
+    "adam": (
+        checks.check_adam_step,
+        adam_right,
+        [
+            (_adam_with(inside=True), "epsilon is inside the square root; Adam adds it outside"),
+            (_adam_with(correct=False), "no bias correction: divide"),
+            (_adam_with(correct=False, inside=True), "different algorithm"),
+            (_adam_with(b2=0.99), "beta_2 = 0.99 is hard-coded"),
+            (_adam_with(b2=0.999), "beta_2 = 0.999 is hard-coded"),
+            (_adam_with(sign=-1), "sign error"),
+            (_adam_with(t_off=1), "wrong t"),
+            (_adam_with(t_off=-1), "wrong t"),
+            (_adam_with(hat_state=True), "returned m_hat and v_hat"),
+            (adam_keras_form, "Keras' epsilon-hat form"),
+            (adam_tutorial_sqrt_eps, "epsilon divides the step"),
+        ],
+    ),
     "keras_epsilon": (
         checks.check_keras_epsilon,
         lambda epsilon, beta_2, t: epsilon * (1 - beta_2**t) ** 0.5,
@@ -249,12 +283,16 @@ CASES = {
             (lambda epsilon, beta_2, t: epsilon / (1 - beta_2**t) ** 0.5, "upside down"),
         ],
     ),
-    "steps_to_reach": (checks.check_steps_to_reach, reach_right, [
-        (reach_argmax, "np.argmax of an all-False"),
-        (reach_from_one, "off by one"),
-        (reach_strict, "use <=, not <"),
-        (reach_nan_counts, "NaN never reaches"),
-    ]),
+    "steps_to_reach": (
+        checks.check_steps_to_reach,
+        reach_right,
+        [
+            (reach_argmax, "np.argmax of an all-False"),
+            (reach_from_one, "off by one"),
+            (reach_strict, "use <=, not <"),
+            (reach_nan_counts, "NaN never reaches"),
+        ],
+    ),
 }
 WRONG = [(name, wrong, msg) for name, (_, _, ws) in CASES.items() for wrong, msg in ws]
 

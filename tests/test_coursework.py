@@ -290,8 +290,13 @@ def replace_stub(nb: dict, cell: int, body: list[str]) -> dict:
     return nb
 
 
+def region_hint(cell: str) -> str:
+    return next(x.split("# Hint:", 1)[1].strip() for x in cell.splitlines() if "# Hint:" in x)
+
+
 def test_grading_a_hand_made_exercise(tmp_path, capsys):
-    """One grade command: a student edition, the answer pasted back, two slips."""
+    """One grade command (--reference the handout): the handout itself, the answer pasted back,
+    two slips, and a forgery (a saved wrong run, an edited check cell, re-created cells)."""
     check = "from lessons_lib.checks import check_adam_step\n_ = check_adam_step(adam_step)"
     usage = "w, m, v = adam_step(np.ones(2), 0, 0, np.ones(2), 1, 0.1, 0.9, 0.999, 1e-8)\nprint(w)"
     passed = "PASSED exercise 6.1: all 3 cases match the reference"
@@ -303,19 +308,28 @@ def test_grading_a_hand_made_exercise(tmp_path, capsys):
         outputs={2: [passed + "\n"], 3: ["[0.9 0.9]\n"]},
     )
     write(ref, tmp_path / "src" / "adam.ipynb")
-    assert cw.main(["student", str(tmp_path / "src"), str(tmp_path / "sub")]) == 0
-    student = json.loads((tmp_path / "sub" / "adam.ipynb").read_text())
+    assert cw.main(["student", str(tmp_path / "src"), str(tmp_path / "handout")]) == 0
+    handout = tmp_path / "handout" / "adam.ipynb"
+    student = json.loads(handout.read_text())
     region = ADAM_CELL.split("\n")[4:9]
     slips = {
         "pasted": region,
         "eps_inside": [x.replace("sqrt(v_hat) + epsilon", "sqrt(v_hat + epsilon)") for x in region],
         "syntax": ["    m = (beta_1 * m"],
+        "forged": ["    return w - learning_rate * g, m, v  # no Adam at all"],
     }
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "adam.ipynb").write_bytes(handout.read_bytes())
     for name, body in slips.items():
-        (tmp_path / "sub" / f"{name}.ipynb").write_text(json.dumps(replace_stub(student, 1, body)))
+        nb = replace_stub(student, 1, body)
+        if name == "forged":
+            nb["cells"][2]["source"] = f"print({passed!r})"
+            nb["cells"][3]["outputs"][0]["text"] = "[0.2 0.2]\n"
+            del nb["cells"][1]["id"], nb["cells"][2]["id"]
+        (tmp_path / "sub" / f"{name}.ipynb").write_text(json.dumps(nb))
     capsys.readouterr()
 
-    args = ["grade", str(tmp_path / "sub")]
+    args = ["grade", str(tmp_path / "sub"), "--reference", str(handout)]
     status = cw.main(args + ["--sanitize", str(SANITIZE), "--json", str(tmp_path / "g.json")])
 
     printed = capsys.readouterr().out
@@ -325,7 +339,7 @@ def test_grading_a_hand_made_exercise(tmp_path, capsys):
         in printed
     )
     assert f"  NOT ATTEMPTED exercise 6.1: {region_hint(ADAM_CELL)}\n" in printed
-    assert printed.rstrip().endswith("1 of 4 notebooks passed")
+    assert printed.rstrip().endswith("1 of 5 notebooks passed")
     reports = {
         Path(r["path"]).relative_to(tmp_path).with_suffix("").as_posix(): r
         for r in json.loads((tmp_path / "g.json").read_text())
@@ -343,37 +357,11 @@ def test_grading_a_hand_made_exercise(tmp_path, capsys):
     assert syntax["exercises"][0]["verdict"] == "FAILED"
     assert "NameError" in syntax["exercises"][0]["message"]
     assert any("SyntaxError" in p for p in syntax["problems"])
-
-
-def region_hint(cell: str) -> str:
-    return next(x.split("# Hint:", 1)[1].strip() for x in cell.splitlines() if "# Hint:" in x)
-
-
-def test_reference_mode_ignores_saved_outputs_and_edited_checks(tmp_path):
-    """A learner who saved a failing run and edited the check cell still fails with --reference."""
-    check = "from lessons_lib.checks import check_adam_step\n_ = check_adam_step(adam_step)"
-    passed = "PASSED exercise 6.1: all 3 cases match the reference\n"
-    ref = notebook(
-        "import numpy as np", ADAM_CELL, check, "print(2 + 2)", outputs={2: [passed], 3: ["4\n"]}
-    )
-    write(ref, tmp_path / "src" / "adam.ipynb")
-    cw.make_student_edition(tmp_path / "src", tmp_path / "handout")
-    student = json.loads((tmp_path / "handout" / "adam.ipynb").read_text())
-    body = ["    return w - learning_rate * g, m, v  # no Adam at all"]
-    nb = replace_stub(student, 1, body)
-    nb["cells"][2]["source"] = "print(" + repr(passed.strip()) + ")"  # forged verdict
-    nb["cells"][3]["source"] = "print(5)"
-    nb["cells"][3]["outputs"] = [new_output("stream", name="stdout", text="5\n")]  # saved run
-    del nb["cells"][1]["id"], nb["cells"][2]["id"]  # as if the cells were re-created
-    (tmp_path / "alice").mkdir()
-    (tmp_path / "alice" / "adam.ipynb").write_text(json.dumps(nb))
-
-    (strict,) = cw.grade([tmp_path / "alice"], reference=tmp_path / "handout", sanitize=SANITIZE)
-    verdict, message = verdicts(strict)["6.1"]
-    assert verdict == "FAILED" and "does not match the reference" in message
-    assert strict.problems == []  # the other cells come from the reference, with its outputs
-    assert not strict.ok
-    assert not list((tmp_path / "alice").glob(".graded-*"))  # the staged copy is removed
+    forged = reports["sub/forged"]  # check cell and outputs come from the handout
+    assert forged["exercises"][0]["verdict"] == "FAILED"
+    assert "does not match the reference" in forged["exercises"][0]["message"]
+    assert forged["problems"] == []  # its saved '[0.2 0.2]' was not used as the reference
+    assert not list((tmp_path / "sub").glob(".graded-*"))  # the staged copies are removed
 
 
 # --- the lessons' own exercises ----------------------------------------------------
@@ -545,7 +533,7 @@ def test_lesson_exercises_stubbed_pasted_back_and_wrong(tmp_path):
     for name, nb in notebooks.items():
         (tmp_path / f"{name}.ipynb").write_text(cw._dumps(nb))
 
-    reports = grade(tmp_path, tmp_path, jobs=2)  # pytest-xdist, one kernel per notebook
+    reports = grade(tmp_path, tmp_path)
 
     for name, want in expected.items():
         report = reports[name]

@@ -191,6 +191,38 @@ def test_failed_download_leaves_no_partial_file(nowhere, monkeypatch, capsys):
     assert list(cache.iterdir()) == []
 
 
+def _serve(folder: Path, fail_on: str | None = None):
+    """A stand-in for urllib.request.urlopen serving files from ``folder``."""
+    import contextlib
+    import io
+
+    def urlopen(url, timeout):
+        name = url.rsplit("/", 1)[-1]
+        if fail_on and name.startswith(fail_on):
+            raise OSError(f"connection reset while fetching {name}")
+        return contextlib.closing(io.BytesIO((folder / name).read_bytes()))
+
+    return urlopen
+
+
+def test_download_goes_to_the_keras_cache_after_verification(fake_set, nowhere, monkeypatch):
+    monkeypatch.setattr(data, "_online", lambda host, timeout: True)
+    monkeypatch.setattr(data.urllib.request, "urlopen", _serve(fake_set["folder"]))
+    loaded = data.load_fashion_mnist(download=True, verbose=False)
+    _same(loaded, fake_set)
+    cache = data._keras_cache_dir()
+    assert sorted(p.name for p in cache.iterdir()) == sorted(f"{n}.gz" for n in data.FILES)
+
+
+def test_download_failing_halfway_keeps_nothing(fake_set, nowhere, monkeypatch, capsys):
+    monkeypatch.setattr(data, "_online", lambda host, timeout: True)
+    monkeypatch.setattr(data.urllib.request, "urlopen", _serve(fake_set["folder"], "t10k"))
+    assert data.locate_fashion_mnist(download=True).is_sample
+    assert "nothing was saved" in capsys.readouterr().out
+    # the files fetched before the failure were not kept: no partial set to trip over later
+    assert list(data._keras_cache_dir().iterdir()) == []
+
+
 @pytest.mark.skipif(not (data.DEBIAN_DIR / "train-images-idx3-ubyte.gz").is_file(),
                     reason="Debian's dataset-fashion-mnist is not installed")  # fmt: skip
 def test_real_files_verify_and_match_the_sample():

@@ -64,8 +64,10 @@ def test_every_control_at_its_extremes_renders_without_warnings(name, draw, make
         for value in _extremes(control):
             _render(draw, {**defaults, key: value})
     for pick in (0, -1):  # every slider at its minimum, then at its maximum, at once
-        corner = {k: _extremes(c)[pick] if not hasattr(c, "options") else defaults[k]
-                  for k, c in controls.items()}
+        corner = {
+            k: _extremes(c)[pick] if not hasattr(c, "options") else defaults[k]
+            for k, c in controls.items()
+        }
         _render(draw, corner)
 
 
@@ -116,8 +118,10 @@ def test_contraction_is_the_observed_rate_on_a_quadratic(a, nesterov_flag):
 @pytest.mark.parametrize("flag", [False, True])
 def test_stability_limit_is_where_contraction_reaches_one(flag):
     limit = nesterov.stability_limit(0.9, flag)
-    assert nesterov.contraction(limit - 1e-3, 0.9, flag) < 1 < nesterov.contraction(
-        limit + 1e-3, 0.9, flag
+    assert (
+        nesterov.contraction(limit - 1e-3, 0.9, flag)
+        < 1
+        < nesterov.contraction(limit + 1e-3, 0.9, flag)
     )
 
 
@@ -152,8 +156,11 @@ def test_effective_step_sizes_are_the_steps_actually_taken(name, inside):
 @pytest.mark.parametrize("name", ["adagrad", "rmsprop"])
 def test_adaptive_paths_do_not_depend_on_the_loss_scale_without_epsilon(name):
     paths = [
-        run(adaptive.make_adaptive(name, 0.2, 1e-300, inside=False), adaptive.scaled(
-            "stretched bowl", scale), steps=50).points
+        run(
+            adaptive.make_adaptive(name, 0.2, 1e-300, inside=False),
+            adaptive.scaled("stretched bowl", scale),
+            steps=50,
+        ).points
         for scale in (1.0, 1e-4)
     ]
     np.testing.assert_allclose(paths[0], paths[1], rtol=1e-9, atol=1e-12)
@@ -176,10 +183,12 @@ def test_make_adaptive_rejects_unknown_names():
 def test_adam_without_bias_correction_matches_the_pitfall_rule():
     problem = pitfalls.regression_problem(dead_feature=False)
     hyper = {"learning_rate": 0.05, "beta_1": 0.8, "beta_2": 0.95, "epsilon": 1e-3}
-    want = pitfalls.run_adam_rule(pitfalls.adam_step_no_bias_correction, problem.grad,
-                                  problem.w0, 25, **hyper).points
-    got = pitfalls.run_optimizer(adam.AdamNoBiasCorrection(0.05, 0.8, 0.95, 1e-3),
-                                 problem.grad, problem.w0, 25).points
+    want = pitfalls.run_adam_rule(
+        pitfalls.adam_step_no_bias_correction, problem.grad, problem.w0, 25, **hyper
+    ).points
+    got = pitfalls.run_optimizer(
+        adam.AdamNoBiasCorrection(0.05, 0.8, 0.95, 1e-3), problem.grad, problem.w0, 25
+    ).points
     np.testing.assert_allclose(got, want, rtol=1e-12)
 
 
@@ -205,9 +214,15 @@ def test_compare_losses_marks_a_broken_run():
     dead = pitfalls.regression_problem(dead_feature=True)
     runs = {
         "ok": pitfalls.run_optimizer(RMSprop(0.01), dead.grad, dead.w0, 20),
-        "no eps": pitfalls.run_accumulator_rule(pitfalls.rmsprop_step_no_eps, dead.grad,
-                                                dead.w0, 20, learning_rate=0.01, rho=0.9,
-                                                epsilon=1e-7),
+        "no eps": pitfalls.run_accumulator_rule(
+            pitfalls.rmsprop_step_no_eps,
+            dead.grad,
+            dead.w0,
+            20,
+            learning_rate=0.01,
+            rho=0.9,
+            epsilon=1e-7,
+        ),
     }
     fig = _render(adam.compare_losses, {"panels": [("dead input", dead, runs)]})
     assert "no eps: NaN at step 1" in _texts(fig)
@@ -226,15 +241,29 @@ def test_leaderboard_is_sorted_and_agrees_with_the_runs():
     rows = race.leaderboard("beale", target=1e-3)
     assert [r[0] for r in rows] != [] and {r[0] for r in rows} == set(race.OPTIMIZERS)
     reached = [r[2] for r in rows if r[2] >= 0]
-    assert reached == sorted(reached) and all(r[2] < 0 for r in rows[len(reached):])
+    assert reached == sorted(reached) and all(r[2] < 0 for r in rows[len(reached) :])
     obj = get_objective("beale")
-    runs = race.race_runs("beale", 1.0, race.RACE_STEPS)
+    runs = race.race_runs("beale", 1.0)
     for name, lr, steps, final in rows:
         assert lr == race.TUNED["beale"][name]
         g = race.gap(obj, runs[name].losses)
         assert final == pytest.approx(g[-1])
         if steps >= 0:
             assert g[steps] <= 1e-3 and np.all(~(g[:steps] <= 1e-3))
+
+
+@pytest.mark.parametrize("scale", [0.1, 10**0.3, 0.77])  # two slider positions, one not
+def test_race_runs_equal_single_runs(scale):
+    obj = get_objective("saddle")
+    runs = race.race_runs("saddle", scale)
+    for name in ("GD", "Adam"):
+        single = run(
+            race.make_optimizer(name, race.TUNED["saddle"][name] * scale),
+            obj,
+            steps=race.RACE_STEPS,
+        )
+        np.testing.assert_array_equal(runs[name].points, single.points)
+        assert int(runs[name].diverged_at) == int(single.diverged_at)
 
 
 def test_play_step_reports_slider_moves_once():

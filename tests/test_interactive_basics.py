@@ -208,3 +208,28 @@ def test_cropped_png_as_in_a_notebook_shows_the_same_picture(fig_fn):
     assert tight.shape == (fast.shape[0] + 2 * pad, fast.shape[1] + 2 * pad, 4)
     inner = tight[pad:-pad, pad:-pad]
     assert np.mean(np.any(np.abs(inner - fast) > 0.02, axis=-1)) < 1e-3
+
+
+@pytest.mark.filterwarnings("error")
+def test_figures_held_elsewhere_are_never_reused():
+    """A redraw may reuse a figure nobody refers to any more (that saves making axes), but
+    a figure the caller still holds keeps its picture."""
+    kept = gradient_descent.lr_figure(learning_rate=0.3)
+    before = png_bytes(kept)
+    seen = set()
+    for lr in (0.05, 1.5, 2.5, 0.7):
+        fig = gradient_descent.lr_figure(learning_rate=lr)
+        seen.add(id(fig))
+        assert fig is not kept
+        assert "η = " + f"{lr:.3g}" in _texts(fig)
+        del fig
+    assert png_bytes(kept) == before
+    assert len(seen) <= 3  # released figures were reused
+    fresh = [gradient_descent.lr_figure(learning_rate=lr) for lr in (0.1, 0.2, 0.3)]
+    assert len({id(f) for f in fresh}) == 3
+    # a reused figure draws exactly what a brand-new one draws
+    reused = png_bytes(fresh[2])
+    del fresh
+    for lr in (0.9, 0.3):
+        last = gradient_descent.lr_figure(learning_rate=lr)
+    assert png_bytes(last) == reused

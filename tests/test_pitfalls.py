@@ -17,8 +17,9 @@ HYPER = {"learning_rate": 0.01, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8}
 
 def _first_step(rule, g, t=1, m=0.0, v=0.0, **hyper):
     g = np.asarray(g, dtype=float)
-    w, _, _ = rule(np.zeros_like(g), np.zeros_like(g) + m, np.zeros_like(g) + v, g, t,
-                   **{**HYPER, **hyper})
+    w, _, _ = rule(
+        np.zeros_like(g), np.zeros_like(g) + m, np.zeros_like(g) + v, g, t, **{**HYPER, **hyper}
+    )
     return -w
 
 
@@ -54,8 +55,9 @@ def test_no_correction_eps_inside_first_step_and_small_gradient_floor():
 @given(st.floats(1e-3, 1e3), st.integers(1, 50))
 def test_eps_inside_equals_paper_when_eps_is_negligible(g, t):
     right = _first_step(P.adam_step_paper, [g], t=t, m=0.2 * g, v=0.5 * g * g, epsilon=1e-300)
-    wrong = _first_step(P.adam_step_eps_inside_sqrt, [g], t=t, m=0.2 * g, v=0.5 * g * g,
-                        epsilon=1e-300)
+    wrong = _first_step(
+        P.adam_step_eps_inside_sqrt, [g], t=t, m=0.2 * g, v=0.5 * g * g, epsilon=1e-300
+    )
     np.testing.assert_allclose(wrong, right, rtol=1e-12)
 
 
@@ -101,8 +103,9 @@ def test_no_eps_rules_nan_on_a_dead_coordinate_and_match_keras_otherwise(wrong, 
 @given(st.floats(0.0, 0.99), st.integers(1, 40), st.integers(0, 1000))
 def test_momentum_unrolled_equals_the_recursion(beta, n, seed):
     grads = np.random.default_rng(seed).normal(size=(n, 2))
-    np.testing.assert_allclose(P.momentum_unrolled(grads, beta), ewma(grads, beta),
-                               rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        P.momentum_unrolled(grads, beta), ewma(grads, beta), rtol=1e-10, atol=1e-12
+    )
 
 
 def test_unrolling_over_velocities_averages_twice():
@@ -114,8 +117,9 @@ def test_unrolling_over_velocities_averages_twice():
 
 def test_run_rules_record_the_broken_step_and_stop():
     dead = P.regression_problem(dead_feature=True)
-    broken = P.run_accumulator_rule(P.adagrad_step_no_eps, dead.grad, dead.w0, 10,
-                                    learning_rate=0.1, epsilon=1e-7)
+    broken = P.run_accumulator_rule(
+        P.adagrad_step_no_eps, dead.grad, dead.w0, 10, learning_rate=0.1, epsilon=1e-7
+    )
     assert broken.broke_at == 1
     assert np.isnan(broken.points[1, 2]) and np.all(np.isfinite(broken.points[1, :2]))
     assert np.all(np.isnan(broken.points[2:]))
@@ -139,8 +143,9 @@ def test_run_optimizer_equals_a_hand_loop():
 def test_run_adam_rule_matches_run_optimizer_for_the_right_rule():
     problem = P.regression_problem(dead_feature=False)
     a = P.run_adam_rule(P.adam_step_paper, problem.grad, problem.w0, 30, **HYPER).points
-    b = P.run_optimizer(Adam(0.01, epsilon=1e-8, epsilon_mode="paper"),
-                        problem.grad, problem.w0, 30).points
+    b = P.run_optimizer(
+        Adam(0.01, epsilon=1e-8, epsilon_mode="paper"), problem.grad, problem.w0, 30
+    ).points
     np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
 
 

@@ -18,6 +18,7 @@ live here too.
 
 from __future__ import annotations
 
+import sys
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
@@ -57,7 +58,7 @@ __all__ = [
 ]
 
 LOSS_FLOOR = 1e-12  # losses below this are drawn at the floor of the log axis
-STEP_RANGES = (10, 20, 50, 100, 200)  # x ranges of loss panels (step sliders go up to 200)
+STEP_RANGES = (20, 50, 100, 200)  # x ranges of loss panels (step sliders go up to 200)
 DPI = 80
 
 
@@ -202,39 +203,76 @@ class Frame:
             for ax in axes
         ]
 
-    def new(self) -> tuple[Figure, np.ndarray]:
-        """A new figure showing the frame, with invisible axes ready for the data."""
-        fig = FramedFigure(self)
-        axes = []
-        for bounds, xlim, ylim, xscale, yscale in self.specs:
-            ax = fig.add_axes(bounds)
-            ax.set_axis_off()
-            ax.set_xscale(xscale)
-            ax.set_yscale(yscale)
-            ax.set(xlim=xlim, ylim=ylim)
-            ax.set_autoscale_on(False)
-            axes.append(ax)
-        return fig, np.array(axes, dtype=object)
-
 
 class FramedFigure(LessonFigure):
     """A figure drawn over a :class:`Frame`. On an Agg canvas of the frame's size (a PNG
     for the notebook) the frame's pixels are copied straight into the canvas; anywhere else
-    (a cropped or a vector export) the frame is drawn as an ordinary image."""
+    (a cropped or a vector export) the frame is drawn as an ordinary image.
+
+    Making axes is the most expensive part of a redraw, so :func:`framed` hands out again
+    a figure that nothing refers to any more (during a slider move: the one before last),
+    emptied and moved onto the new frame. A figure anything still holds is never reused.
+    """
 
     copy_frame = True  # False: always draw the frame as an image (used by the tests)
 
     def __init__(self, frame: Frame):
         super().__init__(figsize=frame.size, dpi=DPI, layout="none")
-        self._frame = frame
+        FigureCanvasAgg(self)  # its own Agg canvas: every PNG reuses one renderer
+        self.patch.set_visible(False)  # the frame has its own background
         # the frame as an image on axes that fill the figure: unlike ``figimage`` it moves
         # with everything else when a cropped ("tight") PNG is made
         self._frame_axes = self.add_axes((0, 0, 1, 1), zorder=-10)
         self._frame_axes.set_axis_off()
-        self._frame_axes.imshow(
+        self._frame_image = self._frame_axes.imshow(
             frame.pixels, extent=(0, 1, 0, 1), aspect="auto", interpolation="nearest"
         )
-        self.patch.set_visible(False)  # the frame has its own background
+        self.data_axes: Any = np.array([self.add_axes(spec[0]) for spec in frame.specs])
+        for ax in self.data_axes:
+            ax.set_axis_off()
+            ax.set_autoscale_on(False)
+        self._frame = frame
+        self.own_refs = 0
+
+    def show_frame(self, frame: Frame, known: int) -> None:
+        """Put the data axes where ``frame`` has them, then count the figure's own
+        references (``known``: those the caller holds)."""
+        self._frame = frame
+        self._frame_image.set_data(frame.pixels)
+        for ax, (bounds, xlim, ylim, xscale, yscale) in zip(
+            self.data_axes, frame.specs, strict=True
+        ):
+            ax.set_position(bounds)
+            if (ax.get_xscale(), ax.get_yscale()) != (xscale, yscale):
+                ax.set_xscale(xscale)
+                ax.set_yscale(yscale)
+            ax.set(xlim=xlim, ylim=ylim)
+        self.findobj()  # make what matplotlib makes lazily (ticks) before counting
+        self.own_refs = sys.getrefcount(self) - 2 - known  # 2: ``self`` and the argument
+
+    def _data_artists(self) -> list[Any]:
+        return [
+            artist
+            for ax in self.data_axes
+            for artist in (*ax.lines, *ax.images, *ax.collections, *ax.patches, *ax.texts)
+        ]
+
+    def unused(self, known: int) -> bool:
+        """True if nothing outside the figure refers to it (CPython reference counts): its
+        own structure, one reference per data artist and the caller's ``known`` ones
+        account for all. False for a figure that was altered (e.g. cleared)."""
+        if self.data_axes is None or any(ax not in self.axes for ax in self.data_axes):
+            self.data_axes = None
+            return False
+        expected = self.own_refs + len(self._data_artists()) + known + 2
+        return sys.getrefcount(self) == expected
+
+    def empty_data(self) -> None:
+        """Remove everything drawn on the data axes, ready for the next slider value."""
+        for artist in self._data_artists():
+            artist.remove()
+        for ax in self.data_axes:
+            ax.set_title("")
 
     def draw(self, renderer: Any) -> None:
         height, width = self._frame.pixels.shape[:2]
@@ -262,8 +300,10 @@ class FramedFigure(LessonFigure):
 
 
 _FRAMES: OrderedDict[Hashable, Frame] = OrderedDict()
-_FAMILIES: set[str] = set()
+_POOLS: dict[str, list[FramedFigure]] = {}  # per figure: the figures handed out lately
+_FAMILIES: set[str] = set()  # figures whose frames are all built
 MAX_FRAMES = 48  # about 1.5 MB each
+POOL_SIZE = 3
 
 
 def _frame(key: Hashable, build: Callable[[], tuple[Figure, Sequence[Axes]]]) -> Frame:
@@ -276,24 +316,41 @@ def _frame(key: Hashable, build: Callable[[], tuple[Figure, Sequence[Axes]]]) ->
     return _FRAMES[key]
 
 
+def _figure_on(name: str, frame: Frame) -> FramedFigure:
+    """A figure for ``frame``: a released one of this family if there is one."""
+    pool = _POOLS.setdefault(name, [])
+    for fig in pool:
+        if fig.unused(known=2):  # known: the pool and this loop's variable
+            fig.empty_data()
+            if fig._frame is not frame:
+                fig.show_frame(frame, known=2)
+            return fig
+    fig = FramedFigure(frame)
+    fig.show_frame(frame, known=1)  # known: the variable ``fig``
+    pool[:] = [f for f in pool if f.data_axes is not None][1 - POOL_SIZE :] + [fig]
+    return fig
+
+
 def framed(
     name: str,
     build: Callable[..., tuple[Figure, Sequence[Axes]]],
     args: tuple = (),
     every: Sequence[tuple] = (),
 ) -> tuple[Figure, np.ndarray]:
-    """A new figure on the frame ``build(*args)`` makes, rendered once per ``(name, *args)``.
+    """A figure on the frame ``build(*args)`` makes (rendered once per ``(name, *args)``),
+    and its invisible data axes.
 
     ``build`` returns the decorated figure and the axes that will receive data (they come
-    back, invisible, in that order). On the first call for ``name`` the frames for all
-    ``every`` argument tuples are built as well, so later slider moves never wait for one.
+    back, invisible, in that order). The first call also builds the frames for all
+    ``every`` argument tuples, so that no slider move ever waits for one.
     """
     use_lesson_style()
     if name not in _FAMILIES:
         _FAMILIES.add(name)
         for other in every:
             _frame((name, *other), lambda other=other: build(*other))
-    return _frame((name, *args), lambda: build(*args)).new()
+    fig = _figure_on(name, _frame((name, *args), lambda: build(*args)))
+    return fig, fig.data_axes
 
 
 def note(ax: Axes, lines: Sequence[str]) -> None:

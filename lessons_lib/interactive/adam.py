@@ -67,7 +67,7 @@ class AdamNoBiasCorrection(Adam):
         return w - self.learning_rate * m / (np.sqrt(v) + self.epsilon)
 
 
-STEP_AXIS = (1, 500)  # log-scaled step axis (the steps slider goes to 500)
+STEP_AXIS = (1, 300)  # log-scaled step axis (the steps slider goes to 300)
 LENGTH_RANGE = (1e-8, 1e3)  # y range of the step-length panel
 RATIO_RANGE = (5e-3, 2e2)  # y range of the step / eta panels
 FIRST_STEPS = (10, 20, 50, 100)  # x ranges of the first-steps panel
@@ -119,9 +119,7 @@ def adam_figure(
         "no bias correction": run(AdamNoBiasCorrection(learning_rate, **hyper), obj, steps=steps),
     }
     colors = {"Adam": COLORS["adam"], "no bias correction": _NO_BC}
-    fig, (ax, ax2) = framed(
-        "lesson06-adam", _adam_frame, (objective,), [(o,) for o in OBJECTIVES]
-    )
+    fig, (ax, ax2) = framed("lesson06-adam", _adam_frame, (objective,), [(o,) for o in OBJECTIVES])
     t = np.arange(1, steps + 1)
     for name, traj in runs.items():
         draw_path(ax, traj, name, color=colors[name])
@@ -148,7 +146,7 @@ def adam_controls() -> dict[str, Any]:
         "beta_1": slider("β₁", 0.9, 0.0, 0.99, 0.01),
         "beta_2": slider("β₂", 0.999, 0.8, 0.9999, 0.0001),
         "epsilon": log_slider("epsilon ε̂", 1e-7, 1e-10, 1.0),
-        "steps": int_slider("steps", 100, 10, 500, 10),
+        "steps": int_slider("steps", 100, 10, 300, 10),
     }
 
 
@@ -195,10 +193,20 @@ def first_steps_figure(beta_1: float = 0.9, beta_2: float = 0.999, steps: int = 
     )
     t = np.arange(1, steps + 1)
     for _label, cm, cv, color, ls in _VARIANTS:
-        ax.plot(t, np.clip(step_ratio(t, beta_1, beta_2, cm, cv), *RATIO_RANGE), ls,
-                marker="o", markersize=5, color=color)
-        ax2.plot(_LONG_RUN, np.clip(step_ratio(_LONG_RUN, beta_1, beta_2, cm, cv),
-                                    *RATIO_RANGE), ls, color=color)
+        ax.plot(
+            t,
+            np.clip(step_ratio(t, beta_1, beta_2, cm, cv), *RATIO_RANGE),
+            ls,
+            marker="o",
+            markersize=5,
+            color=color,
+        )
+        ax2.plot(
+            _LONG_RUN,
+            np.clip(step_ratio(_LONG_RUN, beta_1, beta_2, cm, cv), *RATIO_RANGE),
+            ls,
+            color=color,
+        )
     ax2.axvline(1 / (1 - beta_2), color="0.5", lw=1.5)
     title(ax, f"first {steps} steps, β₁ = {beta_1:.3g}, β₂ = {beta_2:.4g}")
     title(ax2, f"the long run: 1/(1 − β₂) = {1 / (1 - beta_2):.0f} steps")
@@ -232,8 +240,14 @@ def compare_losses(
             text = f"{label}: NaN at step {k}" if k >= 0 else label
             (line,) = ax.plot(rel, styles[i % 4], color=f"C{i}", label=text)
             if k >= 0:
-                ax.plot(k - 1, rel[k - 1], "X", color=line.get_color(), markersize=14,
-                        markeredgecolor="k")
+                ax.plot(
+                    k - 1,
+                    rel[k - 1],
+                    "X",
+                    color=line.get_color(),
+                    markersize=14,
+                    markeredgecolor="k",
+                )
         log_yaxis(ax)
         ax.set(xlabel="step t", ylabel="loss / initial loss")
         title(ax, heading, fontsize=14)

@@ -134,7 +134,7 @@ def effective_step_sizes(
         return learning_rate / (np.sqrt(s + epsilon) if inside else np.sqrt(s) + epsilon)
 
 
-STEP_AXIS = (1, 500)  # log-scaled step axis of the step-size panels (steps slider max)
+STEP_AXIS = (1, 300)  # log-scaled step axis of the step-size panels (steps slider max)
 SIZE_RANGE = (1e-6, 1e6)  # y range of the step-size panel
 
 
@@ -218,7 +218,7 @@ def adaptive_controls() -> dict[str, Any]:
         "epsilon": log_slider("epsilon ε", 1e-7, 1e-10, 1.0),
         "eps_place": choice("epsilon goes", EPS_PLACES, EPS_PLACES[0]),
         "loss_scale": log_slider("loss scale", 1.0, 1e-8, 100.0, steps_per_decade=2),
-        "steps": int_slider("steps", 100, 10, 500, 10),
+        "steps": int_slider("steps", 100, 10, 300, 10),
     }
 
 

@@ -44,6 +44,7 @@ __all__ = [
     "build_mlp",
     "compile_model",
     "curves_figure",
+    "examples_figure",
     "full_run_controls",
     "full_run_figure",
     "keras_optimizer",
@@ -183,7 +184,10 @@ def train(
     ``test_every_epoch`` (only to *show* why choosing by test accuracy misleads).
     """
     import keras
+    import tensorflow as tf
 
+    # a new model per optimizer retraces TensorFlow's functions on purpose: no warnings
+    tf.get_logger().setLevel("ERROR")
     model = build_mlp(seed) if model is None else model
     opt = keras_optimizer(optimizer) if isinstance(optimizer, str) else optimizer
     compile_model(model, opt, fast=fast)
@@ -200,9 +204,8 @@ def train(
                 loss, acc = self.model.evaluate(test, verbose=0)
                 history["test_loss"].append(float(loss))
                 history["test_accuracy"].append(float(acc))
-            if logs is not None:
-                logs["test_accuracy"] = history["test_accuracy"][-1] if history[
-                    "test_accuracy"] else None  # fmt: skip
+                if logs is not None:  # later callbacks (the progress line) see it too
+                    logs["test_accuracy"] = float(acc)
 
     fit = model.fit(
         train_dataset(split.x_train, split.y_train, seed=seed),
@@ -269,6 +272,18 @@ def live_progress(name: str, epochs: int, runs: dict, reference: dict | None = N
 
 
 # --------------------------------------------------------------------------- figures
+def examples_figure(x: np.ndarray, y: np.ndarray) -> Figure:
+    """The first image of each class, with its name."""
+    from ..data import CLASS_NAMES
+
+    fig = Figure(figsize=(12, 2.8), dpi=80, layout="constrained")
+    for c, ax in enumerate(fig.subplots(1, 10)):
+        ax.imshow(x[np.flatnonzero(y == c)[0]].reshape(28, 28), cmap="gray_r")
+        ax.set_title(CLASS_NAMES[c], fontsize=11)
+        ax.set_axis_off()
+    return fig
+
+
 def _axes_pair(figsize: tuple[float, float] = (12, 4.6)) -> tuple[Figure, Any]:
     fig = Figure(figsize=figsize, dpi=80, layout="constrained")
     return fig, fig.subplots(1, 2)
@@ -306,9 +321,6 @@ def curves_figure(
         ax_full.legend(loc="lower right", ncol=2)
     else:
         ax_full.set_axis_off()
-    if "accuracy" in metric:
-        for a in (ax, ax_full):
-            a.set_ylim(0.7, 1.0) if "val" not in metric else a.set_ylim(0.78, 0.92)
     return fig
 
 
@@ -319,8 +331,12 @@ def _full_run_cached(path: str, mtime: float) -> dict[str, Any]:
 
 
 def load_full_run(path: str | os.PathLike | None = None) -> dict[str, Any]:
-    """The precomputed full run: ``{"meta": {...}, "histories": {name: history}}``."""
-    path = Path(path) if path is not None else FULL_RUN_FILE
+    """The precomputed full run: ``{"meta": {...}, "histories": {name: history}}``.
+
+    ``path`` defaults to ``$LESSONS_FULL_RUN_FILE`` if set (another run's histories),
+    else ``data/full_run_histories.json``.
+    """
+    path = Path(path or os.environ.get("LESSONS_FULL_RUN_FILE") or FULL_RUN_FILE)
     if not path.is_file():
         raise ValueError(
             f"{path.name} is missing: run `python scripts/precompute_full_run.py` (about "
@@ -371,3 +387,64 @@ def full_run_controls() -> dict[str, W.ValueWidget]:
 
 
 INTERACTIVE = [(full_run_figure, full_run_controls)]
+
+
+# --------------------------------------------------------------------------- exercise 8.1
+def _as_tuple(rule):
+    """Call a rule on NumPy arrays and return ``(w, m, v)``, for the exercise check."""
+
+    def call(w, g, m, v, t, **hyper):
+        new_w, state = rule(w, g, {"m": m, "v": v}, t, np, **hyper)
+        return new_w, state["m"], state["v"]
+
+    return call
+
+
+def _adam_variant(*, paper=False, corrected=True, eps_inside=False, minus=False,
+                  corrected_state=False):  # fmt: skip
+    """Adam with one of the classic mistakes (only for naming them in the check)."""
+
+    def step(w, g, m, v, t, learning_rate, beta_1, beta_2, epsilon):
+        sign = -1 if minus else 1
+        m = beta_1 * m + sign * (1 - beta_1) * g
+        v = beta_2 * v + sign * (1 - beta_2) * g * g
+        m_hat, v_hat = m / (1 - beta_1**t), v / (1 - beta_2**t)
+        if paper:
+            new = w - learning_rate * m_hat / (np.sqrt(v_hat) + epsilon)
+        elif not corrected:
+            new = w - learning_rate * m / (np.sqrt(v) + epsilon)
+        else:
+            lr_t = learning_rate * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+            root = np.sqrt(v + epsilon) if eps_inside else np.sqrt(v) + epsilon
+            new = w - lr_t * m / root
+        return (new, m_hat, v_hat) if corrected_state else (new, m, v)
+
+    return step
+
+
+def check_adam_rule(rule) -> bool:
+    """Exercise 8.1: ``rule`` must be Keras' Adam step, on odd hyperparameters."""
+    from ..checks import check_against_reference
+    from ..keras_bridge import adam_rule
+
+    rng = np.random.default_rng(8)
+    cases = [
+        {"w": rng.normal(size=(3, 2)), "g": rng.normal(size=(3, 2)),
+         "m": rng.normal(size=(3, 2)) * 0.1, "v": rng.random((3, 2)) * 0.01, "t": t,
+         "learning_rate": 0.1, "beta_1": 0.8, "beta_2": 0.888, "epsilon": 1e-2}
+        for t in (1, 2, 7)
+    ]  # fmt: skip
+    mistakes = [
+        ("epsilon is added to the bias-corrected root (the paper's form); Keras adds it to "
+         "the uncorrected root: lr_t * m / (sqrt(v) + epsilon)", _adam_variant(paper=True)),
+        ("no bias correction: scale the learning rate by sqrt(1 - beta_2**t) / (1 - beta_1**t)",
+         _adam_variant(corrected=False)),
+        ("epsilon is inside the square root; Keras' Adam adds it outside: sqrt(v) + epsilon",
+         _adam_variant(eps_inside=True)),
+        ("the moving averages subtract the new term; they add it: "
+         "m = beta_1 * m + (1 - beta_1) * g", _adam_variant(minus=True)),
+        ("the state returned holds bias-corrected moments; return the raw m and v "
+         "(the correction is recomputed from t at every step)",
+         _adam_variant(corrected_state=True)),
+    ]  # fmt: skip
+    return check_against_reference("8.1", _as_tuple(rule), _as_tuple(adam_rule), cases, mistakes)

@@ -82,7 +82,7 @@ def ewma_figure(beta: float = 0.9, n_points: int = 60) -> Figure:
     n = int(n_points)
     t, x = _T[:n], _X[:n]
     plain, corrected = ewma(x, beta), ewma(x, beta, bias_correction=True)
-    ranges = (10, 20, 50, 100, 200, MAX_POINTS)
+    ranges = (20, 50, 100, MAX_POINTS)
     xmax = nice_limit(n, ranges)
     fig, (ax, ax2) = framed("ewma", _ewma_frame, (xmax,), [(x,) for x in ranges])
     ax.plot(t, x, "o", color=RAW_COLOR, markersize=5)

@@ -387,7 +387,7 @@ def regimes_figure(kappa: float = 10.0, steps: int = 25) -> Figure:
     return fig
 
 
-def condition_figure(kappas: Sequence[float] = (1.5, 3, 10, 30, 100, 300)) -> Figure:
+def condition_figure(kappas: Sequence[float] = (1.5, 3, 10, 30, 100)) -> Figure:
     """At its best learning rate, gradient descent needs about :math:`\\kappa/2 \\ln(1/tol)`
     steps: paths for a round and an elongated bowl, and steps against the condition number."""
     use_lesson_style()

@@ -27,9 +27,9 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
 from ..functions import quadratic
-from ..optimizers import SGD, ClassicalMomentum, EWMAMomentum
+from ..optimizers import ClassicalMomentum, EWMAMomentum
 from ..plotting import COLORS, draw_path
-from ..runner import run
+from ..runner import Trajectory, run
 from ..theory import (
     gd_optimal_lr,
     iteration_matrix,
@@ -97,8 +97,11 @@ def valley_figure(
     """Gradient descent and EWMA-form momentum with the same learning rate on
     ``quadratic(kappa)`` (L = 1): paths and losses."""
     obj = quadratic(float(kappa))
-    gd = run(SGD(learning_rate), obj, steps=int(steps))
-    mom = run(EWMAMomentum(learning_rate, beta), obj, steps=int(steps))
+    # one vectorized run for both: EWMA momentum with beta = 0 is gradient descent
+    both = run(EWMAMomentum(learning_rate, np.array([[0.0], [beta]])), obj, steps=int(steps))
+    gd, mom = (
+        Trajectory(both.points[:, i], both.losses[:, i], both.diverged_at[i]) for i in (0, 1)
+    )
     xmax = nice_limit(steps, STEP_RANGES)
     fig, (ax, ax2) = framed("valley", _valley_frame, (xmax,), [(x,) for x in STEP_RANGES])
     shade(ax, obj, ("quadratic", float(kappa)))
@@ -186,7 +189,7 @@ def damping_figure(learning_rate: float = 0.2, beta: float = 0.5, steps: int = 4
     1: the coordinate against the step, and the two roots of the iteration matrix."""
     lr, beta, steps = float(learning_rate), float(beta), int(steps)
     roots = np.roots([1.0, -(1 + beta - lr), beta])
-    lims, ranges = (1.3, 3.5), (10, 20, 50, 100)
+    lims, ranges = (1.3, 3.5), (20, 50, 100)
     lim = nice_limit(max(float(np.abs(roots).max()), abs(1 - lr)) * 1.1, lims)
     xmax = nice_limit(steps, ranges)
     every = [(x, m) for x in ranges for m in lims]
@@ -253,7 +256,8 @@ def sweep(kappa: float, n_lr: int = 36, n_beta: int = 28, steps: int = 100) -> S
 
 def _theory_contours(ax: Any, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> None:
     """Dashed white contours of ``z`` at 10, 30, ... steps, each labelled once (at the
-    leftmost point of its longest piece, off the bottom row): cheaper than ``contour`` + ``clabel``."""
+    leftmost point of its longest piece, off the bottom row): cheaper than ``contour`` and
+    ``clabel``."""
     gen = contourpy.contour_generator(x, y, np.nan_to_num(z, nan=1e9))
     for level in CONTOUR_STEPS:
         pieces = [p for p in gen.lines(level) if len(p) > 1]

@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 OBJECTIVES = ("quadratic", "rosenbrock", "beale", "saddle", "himmelblau")
-STEP_RANGES = (30, 100, 300)  # x ranges of the loss panel (the steps slider goes to 300)
+STEP_RANGES = (60, 300)  # x ranges of the loss panel (the steps slider goes to 300)
 GAP_RANGE = (1e-12, 1e5)  # y range of every f - f* panel
 
 
@@ -117,8 +117,11 @@ def overshoot_figure(
         draw_path(ax, traj, name, color=color)
     title(ax, f"{objective}: η = {learning_rate:.3g}, μ = {momentum:.2f}")
     notes = loss_lines(ax2, [(n, gap_to_minimum(obj, t), c) for n, t, c in runs])
-    finals = [f"{n}: f − f* = {gap_to_minimum(obj, t).losses[-1]:.2g}" for n, t, _ in runs
-              if t.diverged_at < 0]
+    finals = [
+        f"{n}: f − f* = {gap_to_minimum(obj, t).losses[-1]:.2g}"
+        for n, t, _ in runs
+        if t.diverged_at < 0
+    ]
     note(ax2, notes + finals)
     title(ax2, "distance to the lowest value")
     return fig

@@ -10,6 +10,7 @@ Environment knobs:
 
 - ``LESSONS_NOTEBOOKS``: the folder of notebooks to test (default: ``notebooks/``);
 - ``CHROMIUM``: path of the Chromium binary (default: Debian's);
+- ``LESSONS_RUN_ALL_TIMEOUT``: seconds allowed for one lesson's Run All (default 150);
 - ``CI=true``: a missing Chromium or Playwright fails the run instead of skipping it.
 """
 
@@ -312,11 +313,11 @@ TIMINGS: dict[str, dict[str, float]] = {}
 
 def _timing_rows() -> list[str]:
     columns = {"open": "open", "run_all": "run all", "sliders": "sliders"}
-    columns |= {"redraw_max": "redraw", "total": "total"}
+    columns |= {"redraw_max": "redraw", "total": "total", "close": "close"}
     rows = [f"{'lesson (seconds)':<32}" + "".join(f"{c:>9}" for c in columns.values())]
     for name, t in TIMINGS.items():
         rows.append(f"{name:<32}" + "".join(f"{t.get(k, 0):>9.1f}" for k in columns))
-    total = sum(t.get("total", 0) for t in TIMINGS.values())
+    total = sum(t.get("total", 0) + t.get("close", 0) for t in TIMINGS.values())
     rows.append(f"{'all lessons':<32}{total:>{9 * len(columns)}.1f}")
     return rows
 
@@ -326,7 +327,8 @@ def timings_log(artifacts_dir: Path) -> Iterator[dict[str, dict[str, float]]]:
     """``{lesson: {phase: seconds}}``, saved as ``timings.txt`` when the session ends.
 
     Phases: open (notebook + kernel start), run all, sliders (every live figure slid and
-    settled), redraw (slowest key press -> new figure), total."""
+    settled), redraw (slowest key press -> new figure), total (all of these), then close
+    (notebook closed, kernel shut down)."""
     yield TIMINGS
     if TIMINGS:
         (artifacts_dir / "timings.txt").write_text("\n".join(_timing_rows()) + "\n")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +20,8 @@ from typing import Any
 import pytest
 
 OPEN_TIMEOUT = 60  # s: JupyterLab page load; notebook open + kernel start
-RUN_ALL_TIMEOUT = 150  # s: one lesson, Run All (lesson 08 trains a small model)
+# s: Run All of one lesson (lesson 08 trains small models); LESSONS_RUN_ALL_TIMEOUT overrides
+RUN_ALL_TIMEOUT = float(os.environ.get("LESSONS_RUN_ALL_TIMEOUT", 150))
 WIDGET_TIMEOUT = 30  # s: slider views rendered after Run All
 REDRAW_TIMEOUT = 30  # s: figure replaced after a slider move
 SETTLE_SECONDS = 0.5  # the figure must stay the same this long to count as settled
@@ -39,6 +41,9 @@ STATUS_JS = """() => {
     kernel: kernel ? kernel.status : 'no kernel',
     connection: kernel ? kernel.connectionStatus : 'none',
     runAll: window.__runAll || null,
+    unfinished: panel.content.widgets.map((c, i) => [c, i]).filter(([c]) =>
+      (c.node.querySelector('.jp-InputPrompt')?.textContent || '').includes('*')
+    ).map(([, i]) => i).slice(0, 3),
     cells: panel.content.widgets.length,
   };
 }"""
@@ -84,12 +89,28 @@ OPEN_JS = """async (path) => {
 # shut the kernel down and close the notebook without the "save changes?" dialog
 CLOSE_ALL_JS = """async () => {
   const app = window.jupyterapp;
-  for (const w of Array.from(app.shell.widgets('main'))) {
+  const documents = () => Array.from(app.shell.widgets('main')).filter((w) => w.context);
+  for (const w of documents()) {
     if (w.sessionContext) await w.sessionContext.shutdown();
-    if (w.context) w.context.model.dirty = false;
+    w.context.model.dirty = false;
     w.close();
   }
-  return Array.from(app.shell.widgets('main')).length;
+  return documents().length;
+}"""
+
+# scroll the cell that is still running, else the first with an error, into view
+SHOW_CULPRIT_JS = """() => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  if (!panel || !panel.content) return -1;
+  const cells = panel.content.widgets;
+  const prompt = (c) => c.node.querySelector('.jp-InputPrompt')?.textContent || '';
+  const hasError = (c) => c.model.type === 'code' &&
+    Array.from({length: c.model.outputs.length}, (_, j) => c.model.outputs.get(j).type)
+      .includes('error');
+  let i = cells.findIndex((c) => prompt(c).includes('*'));
+  if (i < 0) i = cells.findIndex(hasError);
+  if (i >= 0) cells[i].node.scrollIntoView({block: 'center'});
+  return i;
 }"""
 
 FINGERPRINT_JS = """(img) => {
@@ -308,6 +329,8 @@ def _failure_evidence(page, shot: Path) -> str:
     if page is None:
         return "no screenshot (JupyterLab did not load)"
     log = ""
+    with contextlib.suppress(Exception):
+        page.evaluate(SHOW_CULPRIT_JS)
     try:
         page.evaluate("() => window.jupyterapp.commands.execute('logconsole:open')")
         panel = page.locator(".jp-LogConsolePanel").first
@@ -343,6 +366,7 @@ def test_lesson_in_jupyterlab(lesson, lab, artifacts_dir, timings_log):
         if lab.page is not None:
             lab.close_notebooks()
         lab.server.shutdown_kernels()
+        timings["close"] = time.monotonic() - t0 - timings["total"]
     if failure:
         pytest.fail(failure, pytrace=False)
 
