@@ -19,10 +19,12 @@
    notebook-1t  notebook with inter-op parallelism 1, intra-op 2 (threads)
    no-xla-data  no XLA, steps_per_execution, tf.data
 
-Prints, per configuration, seconds per epoch, GFLOP/s, the ratio to matmul, and the
+Prints, per configuration, seconds per epoch, GFLOP/s and its ratio to matmul, and the
 projected wall time of the full 4 x 50-epoch comparison (training + the validation and
-test evaluations the notebook adds). The machine's load average is printed too: other
-processes on the same cores make every figure lower.
+test evaluations the notebook adds). Other processes on the same cores make every wall
+figure lower, so the load average is printed, and each rate is also given per second of
+CPU time (summed over threads) against NumPy's rate per CPU second: that ratio measures
+how well the cycles are used and changes much less when the machine is shared.
 """
 
 from __future__ import annotations
@@ -55,8 +57,9 @@ def parameters() -> int:
     return sum(a * b + b for a, b in zip(sizes, sizes[1:], strict=False))
 
 
-def matmul_flops(repeats: int = 20) -> dict[str, float]:
-    """Best GFLOP/s of NumPy float32 products: the MLP's shapes and a 2048 square."""
+def matmul_flops(repeats: int = 20) -> dict[str, tuple[float, float]]:
+    """NumPy float32 products, the MLP's shapes and a 2048 square: best GFLOP per second of
+    wall time and best GFLOP per second of CPU time (summed over threads)."""
     rng = np.random.default_rng(0)
     shapes = {
         "256x784 @ 784x1024": (256, 784, 1024),
@@ -68,16 +71,17 @@ def matmul_flops(repeats: int = 20) -> dict[str, float]:
     for label, (m, k, n) in shapes.items():
         a = rng.random((m, k), dtype=np.float32)
         b = rng.random((k, n), dtype=np.float32)
-        a @ b
-        best = min(_timed(lambda a=a, b=b: a @ b) for _ in range(repeats))
-        results[label] = 2 * m * k * n / best / 1e9
+        times = [_timed(lambda a=a, b=b: a @ b) for _ in range(repeats + 1)][1:]
+        flops = 2 * m * k * n / 1e9
+        results[label] = (flops / min(t[0] for t in times), flops / min(t[1] for t in times))
     return results
 
 
-def _timed(fn) -> float:
-    t = time.perf_counter()
+def _timed(fn) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process) spent in ``fn()``."""
+    t, c = time.perf_counter(), time.process_time()
     fn()
-    return time.perf_counter() - t
+    return time.perf_counter() - t, time.process_time() - c
 
 
 # --------------------------------------------------------------------------- worker
@@ -130,7 +134,7 @@ def worker(name: str, epochs: int) -> dict:
     y_eval = np.concatenate([split.y_val, split.y_test])
     model.evaluate(x_eval, y_eval, batch_size=2000, verbose=0)
     eval_seconds = min(
-        _timed(lambda: model.evaluate(x_eval, y_eval, batch_size=2000, verbose=0))
+        _timed(lambda: model.evaluate(x_eval, y_eval, batch_size=2000, verbose=0))[0]
         for _ in range(3)
     )
     return {"config": name, "warmup": times[0], "epochs": times[1:], "cpu": cpu[1:],
@@ -153,13 +157,14 @@ def main() -> None:
           f"{flops_epoch / 1e9:.0f} GFLOP per epoch; {os.cpu_count()} CPUs; "
           f"load average {os.getloadavg()[0]:.2f}")  # fmt: skip
     mm = matmul_flops()
-    for label, value in mm.items():
-        print(f"  numpy float32 matmul {label:<22} {value:7.1f} GFLOP/s")
-    peak = max(mm.values())
-    print(f"  matmul reference (best)                     {peak:7.1f} GFLOP/s\n")
-    header = (f"{'config':<12} {'s/epoch':>8} {'median':>7} {'cpu s':>6} {'GFLOP/s':>8} "
-              f"{'of matmul':>9} {'4x50 min':>9}")  # fmt: skip
-    print(header)
+    for label, (wall, cpu) in mm.items():
+        print(f"  numpy float32 matmul {label:<20} {wall:6.1f} GFLOP/s wall {cpu:6.1f} per CPU-s")
+    peak = max(w for w, _ in mm.values())
+    peak_cpu = max(c for _, c in mm.values())
+    print(f"  matmul reference (best)                   {peak:6.1f} GFLOP/s wall "
+          f"{peak_cpu:6.1f} per CPU-s\n")  # fmt: skip
+    print(f"{'config':<12} {'s/epoch':>8} {'median':>7} {'GFLOP/s':>8} {'of matmul':>9} "
+          f"{'CPU-s':>6} {'per CPU-s':>9} {'of matmul':>9} {'4x50 min':>9}")  # fmt: skip
     rows = []
     for name in args.configs:
         out = subprocess.run(
@@ -171,12 +176,13 @@ def main() -> None:
             print(f"{name:<12} failed: {out.stderr.strip().splitlines()[-1:]}")
             continue
         r = json.loads(out.stdout.strip().splitlines()[-1])
-        best, median = min(r["epochs"]), float(np.median(r["epochs"]))
-        gflops = flops_epoch / best / 1e9
+        best, median, cpu = min(r["epochs"]), float(np.median(r["epochs"])), min(r["cpu"])
+        gflops, per_cpu = flops_epoch / best / 1e9, flops_epoch / cpu / 1e9
         full_run = 200 * (best + r["eval"]) / 60
         rows.append((name, gflops))
-        print(f"{name:<12} {best:8.2f} {median:7.2f} {min(r['cpu']):6.1f} {gflops:8.1f} "
-              f"{gflops / peak:9.0%} {full_run:9.1f}", flush=True)  # fmt: skip
+        print(f"{name:<12} {best:8.2f} {median:7.2f} {gflops:8.1f} {gflops / peak:9.0%} "
+              f"{cpu:6.1f} {per_cpu:9.1f} {per_cpu / peak_cpu:9.0%} {full_run:9.1f}",
+              flush=True)  # fmt: skip
     if rows:
         base = dict(rows).get("plain")
         if base:

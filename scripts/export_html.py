@@ -2,8 +2,9 @@
 
 Usage::
 
-    python scripts/export_html.py                       # notebooks/ -> site/
-    python scripts/export_html.py NOTEBOOKS --out DIR   # another folder or target
+    python scripts/export_html.py                     # notebooks/ -> site/
+    python scripts/export_html.py NOTEBOOKS OUT       # another folder or target
+    python scripts/export_html.py NOTEBOOKS --out OUT # the same
 
 Each ``NN_topic.ipynb`` becomes ``NN_topic.html`` through nbconvert's ``HTMLExporter``
 (lab template) from its *stored* outputs: nothing is re-executed. Figures are PNG outputs,
@@ -143,16 +144,20 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="folder of NN_*.ipynb lessons (default notebooks/)",
     )
-    parser.add_argument("--out", default="site", type=Path, help="target folder (default site/)")
+    parser.add_argument("out", nargs="?", type=Path, help="target folder (default site/)")
+    parser.add_argument("--out", dest="out_option", type=Path, help="the same, as an option")
     parser.add_argument(
         "--mathjax-url", help="MathJax 2 script to load instead of the CDN (offline reading)"
     )
     args = parser.parse_args(argv)
+    if args.out and args.out_option and args.out != args.out_option:
+        parser.error("give the target folder once: OUT or --out, not both")
+    out = args.out or args.out_option or Path("site")
     try:
-        pages = export_site(args.notebooks, args.out, args.mathjax_url)
+        pages = export_site(args.notebooks, out, args.mathjax_url)
     except ValueError as e:
         parser.error(str(e))
-    print(f"wrote {len(pages)} pages to {args.out}/ (open {args.out / 'index.html'})")
+    print(f"wrote {len(pages)} pages to {out}/ (open {out / 'index.html'})")
     return 0
 
 

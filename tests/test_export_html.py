@@ -242,6 +242,18 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def test_command_line_takes_the_target_as_argument_or_option(tmp_path: Path) -> None:
+    src = tmp_path / "notebooks"
+    src.mkdir()
+    nbformat.write(nbformat.v4.new_notebook(), src / "00_index.ipynb")
+    assert export_html.main([str(src), str(tmp_path / "a")]) == 0
+    assert export_html.main([str(src), "--out", str(tmp_path / "b")]) == 0
+    assert (tmp_path / "a" / "00_index.html").is_file()
+    assert (tmp_path / "b" / "index.html").is_file()
+    with pytest.raises(SystemExit):
+        export_html.main([str(src), str(tmp_path / "a"), "--out", str(tmp_path / "c")])
+
+
 def test_lessons_exist() -> None:
     assert LESSONS, f"no NN_*.ipynb lessons in {NOTEBOOKS}"
 

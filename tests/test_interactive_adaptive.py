@@ -174,6 +174,13 @@ def test_scaled_objective_scales_loss_and_gradient():
     assert small.minima == base.minima and small.bounds == base.bounds
 
 
+def test_bad_adaptive_arguments_are_value_errors():
+    with pytest.raises(ValueError, match="scale"):
+        adaptive.scaled("beale", 0.0)
+    with pytest.raises(ValueError, match="plain form"):
+        adaptive.RMSpropEpsOutside(0.1, momentum=0.5)
+
+
 def test_make_adaptive_rejects_unknown_names():
     with pytest.raises(ValueError, match="adagrad"):
         adaptive.make_adaptive("adam", 0.1, 1e-7, True)
@@ -284,3 +291,17 @@ def test_make_optimizer_rejects_unknown_names():
 def test_race_frame_zero_shows_only_the_start():
     fig = _render(race.race_figure, {"frame": 0})
     assert "step 0 of" in _texts(fig)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: race.race_runs("quadratic"),
+        lambda: nesterov.overshoot_figure(objective="bowl"),
+        lambda: adaptive.adaptive_figure(objective="bowl"),
+        lambda: adam.adam_figure(objective="bowl"),
+    ],
+)
+def test_unknown_objectives_are_a_clear_value_error(call):
+    with pytest.raises(ValueError, match="objective"):
+        call()

@@ -67,7 +67,7 @@ class AdamNoBiasCorrection(Adam):
         return w - self.learning_rate * m / (np.sqrt(v) + self.epsilon)
 
 
-STEP_AXIS = (1, 300)  # log-scaled step axis (the steps slider goes to 300)
+STEP_AXIS = (1, 200)  # log-scaled step axis (the steps slider goes to 200)
 LENGTH_RANGE = (1e-8, 1e3)  # y range of the step-length panel
 RATIO_RANGE = (5e-3, 2e2)  # y range of the step / eta panels
 FIRST_STEPS = (10, 20, 50, 100)  # x ranges of the first-steps panel
@@ -146,7 +146,7 @@ def adam_controls() -> dict[str, Any]:
         "beta_1": slider("β₁", 0.9, 0.0, 0.99, 0.01),
         "beta_2": slider("β₂", 0.999, 0.8, 0.9999, 0.0001),
         "epsilon": log_slider("epsilon ε̂", 1e-7, 1e-10, 1.0),
-        "steps": int_slider("steps", 100, 10, 300, 10),
+        "steps": int_slider("steps", 100, 10, 200, 10),
     }
 
 

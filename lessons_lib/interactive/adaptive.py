@@ -76,6 +76,13 @@ class RMSpropEpsOutside(RMSprop):
 
     keras_name = None
 
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if np.any(self.momentum) or self.centered:
+            raise ValueError(
+                "RMSpropEpsOutside is the plain form: use momentum=0 and centered=False"
+            )
+
     def _update(self, w: np.ndarray, g: np.ndarray) -> np.ndarray:
         s = self.state["velocity"] = self.rho * self._slot("velocity", w) + (1 - self.rho) * g * g
         return w - self.learning_rate * g / (np.sqrt(s) + self.epsilon)
@@ -99,6 +106,8 @@ def make_adaptive(
 def scaled(objective: str, scale: float = 1.0) -> Objective:
     """The objective called ``objective`` (``"stretched bowl"`` = :data:`BOWL`) with loss
     and gradient multiplied by ``scale``: same minima, same picture, smaller gradients."""
+    if not (np.isfinite(scale) and scale > 0):
+        raise ValueError(f"scale (loss multiplier) must be a number > 0, got {scale!r}")
     base = BOWL if objective == "stretched bowl" else get_objective(objective)
     if scale == 1.0:
         return base
@@ -134,7 +143,7 @@ def effective_step_sizes(
         return learning_rate / (np.sqrt(s + epsilon) if inside else np.sqrt(s) + epsilon)
 
 
-STEP_AXIS = (1, 300)  # log-scaled step axis of the step-size panels (steps slider max)
+STEP_AXIS = (1, 200)  # log-scaled step axis of the step-size panels (steps slider max)
 SIZE_RANGE = (1e-6, 1e6)  # y range of the step-size panel
 
 
@@ -218,7 +227,7 @@ def adaptive_controls() -> dict[str, Any]:
         "epsilon": log_slider("epsilon ε", 1e-7, 1e-10, 1.0),
         "eps_place": choice("epsilon goes", EPS_PLACES, EPS_PLACES[0]),
         "loss_scale": log_slider("loss scale", 1.0, 1e-8, 100.0, steps_per_decade=2),
-        "steps": int_slider("steps", 100, 10, 300, 10),
+        "steps": int_slider("steps", 100, 10, 200, 10),
     }
 
 

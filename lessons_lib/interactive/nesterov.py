@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 OBJECTIVES = ("quadratic", "rosenbrock", "beale", "saddle", "himmelblau")
-STEP_RANGES = (60, 300)  # x ranges of the loss panel (the steps slider goes to 300)
+STEP_RANGES = (60, 200)  # x ranges of the loss panel (the steps slider goes to 200)
 GAP_RANGE = (1e-12, 1e5)  # y range of every f - f* panel
 
 
@@ -133,7 +133,7 @@ def overshoot_controls() -> dict[str, Any]:
         "objective": choice("objective", OBJECTIVES, "quadratic"),
         "learning_rate": log_slider("learning rate η", 0.5, 1e-4, 2.0),
         "momentum": slider("momentum μ", 0.9, 0.0, 0.99, 0.01),
-        "steps": int_slider("steps", 60, 5, 300, 5),
+        "steps": int_slider("steps", 60, 5, 200, 5),
     }
 
 

@@ -65,10 +65,43 @@ MAX_FRAMES = 40
 
 #: tuned learning rates, TUNED[objective][optimizer]: ``tune``'s choices rounded to three
 #: significant digits (the tests re-run the sweep and compare)
-TUNED: dict[str, dict[str, float]] = {}  # filled in below
+TUNED: dict[str, dict[str, float]] = {
+    "beale": {
+        "GD": 0.0316,
+        "Momentum": 0.01,
+        "Nesterov": 0.00316,
+        "AdaGrad": 1.78,
+        "RMSProp": 0.0562,
+        "Adam": 0.562,
+    },
+    "saddle": {
+        "GD": 0.562,
+        "Momentum": 0.562,
+        "Nesterov": 0.562,
+        "AdaGrad": 0.562,
+        "RMSProp": 0.0562,
+        "Adam": 0.562,
+    },
+    "rosenbrock": {
+        "GD": 0.00178,
+        "Momentum": 0.00178,
+        "Nesterov": 0.001,
+        "AdaGrad": 1.78,
+        "RMSProp": 0.562,
+        "Adam": 1.0,
+    },
+    "himmelblau": {
+        "GD": 0.0178,
+        "Momentum": 0.01,
+        "Nesterov": 0.01,
+        "AdaGrad": 1.0,
+        "RMSProp": 0.1,
+        "Adam": 1.0,
+    },
+}
 
 
-def make_optimizer(name: str, learning_rate) -> Optimizer:
+def make_optimizer(name: str, learning_rate: Any) -> Optimizer:
     """The course's optimizers with Keras' defaults except the learning rate
     (momentum 0.9 for both momentum methods)."""
     makers = {
@@ -102,52 +135,20 @@ def tune(objective: str, optimizer: str, steps: int = RACE_STEPS) -> tuple[float
     return float(LR_GRID[int(np.argmin(score))]), score
 
 
-TUNED.update(
-    {
-        "beale": {
-            "GD": 0.0316,
-            "Momentum": 0.01,
-            "Nesterov": 0.00316,
-            "AdaGrad": 1.78,
-            "RMSProp": 0.0562,
-            "Adam": 0.562,
-        },
-        "saddle": {
-            "GD": 0.562,
-            "Momentum": 0.562,
-            "Nesterov": 0.562,
-            "AdaGrad": 0.562,
-            "RMSProp": 0.0562,
-            "Adam": 0.562,
-        },
-        "rosenbrock": {
-            "GD": 0.00178,
-            "Momentum": 0.00178,
-            "Nesterov": 0.001,
-            "AdaGrad": 1.78,
-            "RMSProp": 0.562,
-            "Adam": 1.0,
-        },
-        "himmelblau": {
-            "GD": 0.0178,
-            "Momentum": 0.01,
-            "Nesterov": 0.01,
-            "AdaGrad": 1.0,
-            "RMSProp": 0.1,
-            "Adam": 1.0,
-        },
-    }
-)
-
-
 #: the positions of the "lr × tuned" slider (0.1 to 10, ten per decade): the race is
 #: computed for all of them at once, one batched run per optimizer and objective
 LR_SCALES = 10 ** (np.arange(-10, 11) / 10)
 
 
+def _check(objective: str) -> None:
+    if objective not in TUNED:
+        raise ValueError(f"objective must be one of {RACE_OBJECTIVES}, got {objective!r}")
+
+
 @lru_cache(maxsize=8)
 def _batched_runs(objective: str) -> dict[str, Trajectory]:
     """Every optimizer at its tuned rate times every :data:`LR_SCALES` value (batched)."""
+    _check(objective)
     obj = get_objective(objective)
     rates = {name: TUNED[objective][name] * LR_SCALES[:, None] for name in OPTIMIZERS}
     return {
@@ -159,6 +160,7 @@ def _batched_runs(objective: str) -> dict[str, Trajectory]:
 def race_runs(objective: str, lr_scale: float = 1.0) -> dict[str, Trajectory]:
     """Every optimizer at its tuned rate times ``lr_scale`` for :data:`RACE_STEPS` steps.
     Slider positions come from one cached batched run; other scales are run on demand."""
+    _check(objective)
     on_grid = np.flatnonzero(np.isclose(LR_SCALES, lr_scale, rtol=1e-6, atol=0.0))
     if on_grid.size:
         i = int(on_grid[0])
