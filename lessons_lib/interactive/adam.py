@@ -128,14 +128,8 @@ def adam_figure(
     ax2.axhline(learning_rate, color=COLORS["gd"], ls=":", lw=2)
     title(ax, f"η {learning_rate:.3g}, β₁ {beta_1:.3g}, β₂ {beta_2:.4g}, ε̂ {epsilon:.0e}")
     title(ax2, "how far each step goes")
-    note(ax2, [f"{k}: {_status(v)}" for k, v in runs.items()])
+    note(ax2, [f"{k}: {v.label()}" for k, v in runs.items()])
     return fig
-
-
-def _status(traj: Trajectory) -> str:
-    if traj.diverged_at >= 0:
-        return f"diverged at step {int(traj.diverged_at)}"
-    return f"final loss {float(traj.losses[-1]):.2g}"
 
 
 def adam_controls() -> dict[str, Any]:

@@ -208,14 +208,8 @@ def adaptive_figure(
         ax2.plot(t, size[:, 1], color=COLORS[name], ls="--")
     scale = "" if loss_scale == 1.0 else f", loss × {loss_scale:.0e}"
     title(ax2, f"dotted: GD's η{scale}")
-    note(ax2, [f"{k}: {_status(v)}" for k, v in runs.items()])
+    note(ax2, [f"{k}: {v.label()}" for k, v in runs.items()])
     return fig
-
-
-def _status(traj: Trajectory) -> str:
-    if traj.diverged_at >= 0:
-        return f"diverged at step {int(traj.diverged_at)}"
-    return f"final loss {float(traj.losses[-1]):.2g}"
 
 
 def adaptive_controls() -> dict[str, Any]:
