@@ -23,8 +23,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@
 
+# --allow-root only where make runs as root (containers, CI machines).
 lessons: setup
-	$(BIN)/jupyter lab notebooks/00_index.ipynb
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/00_index.ipynb
 
 test: setup lint test-lib test-notebooks test-browser
 
