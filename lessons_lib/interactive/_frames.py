@@ -109,6 +109,18 @@ def log_yaxis(ax: Axes) -> None:
     ax.yaxis.set_minor_locator(NullLocator())
 
 
+def log_xaxis(ax: Axes) -> None:
+    """Log-scale x axis with plain "0.01" / "1e-4" labels and no minor ticks."""
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(numticks=6))
+    ax.xaxis.set_major_formatter(FuncFormatter(_plain_power))
+    ax.xaxis.set_minor_locator(NullLocator())
+
+
+def _plain_power(value: float, _pos: Any = None) -> str:
+    return f"{value:g}" if 1e-3 <= value <= 1e3 else f"1e{round(np.log10(value)):d}"
+
+
 def title(ax: Axes, text: str, **kwargs: Any) -> None:
     """``ax.set_title`` at a fixed height (auto-placement measures every tick label)."""
     ax.set_title(text, y=1.01, **kwargs)

@@ -14,9 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 from ..functions import get_objective
 from ..optimizers import Adam
@@ -30,6 +28,7 @@ from ._frames import (
     framed,
     handle,
     lesson_figure,
+    log_xaxis,
     log_yaxis,
     nice_limit,
     note,
@@ -73,17 +72,6 @@ RATIO_RANGE = (5e-3, 2e2)  # y range of the step / eta panels
 FIRST_STEPS = (10, 20, 50, 100)  # x ranges of the first-steps panel
 
 
-def _log_xaxis(ax: Axes) -> None:
-    ax.set_xscale("log")
-    ax.xaxis.set_major_locator(LogLocator(numticks=6))
-    ax.xaxis.set_major_formatter(FuncFormatter(_plain_power))
-    ax.xaxis.set_minor_locator(NullLocator())
-
-
-def _plain_power(value: float, _pos: Any = None) -> str:
-    return f"{value:g}" if 1e-3 <= value <= 1e3 else f"1e{round(np.log10(value)):d}"
-
-
 def _step_lengths(traj: Trajectory) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         return np.linalg.norm(np.diff(traj.points, axis=0), axis=-1)
@@ -95,7 +83,7 @@ def _adam_frame(objective: str):
     frame_landscape(ax, obj, aspect="auto")
     shade(ax, obj, ("lesson06", objective))
     log_yaxis(ax2)
-    _log_xaxis(ax2)
+    log_xaxis(ax2)
     ax2.set(xlim=STEP_AXIS, ylim=LENGTH_RANGE, xlabel="step t", ylabel="step length ‖Δw‖")
     handles = path_handles(("Adam", COLORS["adam"]), ("no bias correction", _NO_BC))
     frame_legend(fig, [star_handle(), *handles, handle("η", COLORS["gd"], linestyle=":")])
@@ -170,7 +158,7 @@ def _first_steps_frame(xmax: float):
         log_yaxis(a)
         a.set(ylim=RATIO_RANGE, ylabel="step / η")
     ax.set(xlim=(0, xmax + 1), xlabel="step t")
-    _log_xaxis(ax2)
+    log_xaxis(ax2)
     ax2.set(xlim=(1, 20000), xlabel="step t (log scale)")
     handles = [handle(label, color, linestyle=ls) for label, _, _, color, ls in _VARIANTS]
     frame_legend(fig, [*handles, handle("1/(1 − β₂)", "0.5", lw=1.5)])

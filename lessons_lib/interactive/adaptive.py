@@ -13,9 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 from ..ewma import ewma
 from ..functions import Objective, get_objective, quadratic
@@ -29,6 +27,7 @@ from ._frames import (
     framed,
     handle,
     lesson_figure,
+    log_xaxis,
     log_yaxis,
     note,
     path_handles,
@@ -147,25 +146,13 @@ STEP_AXIS = (1, 200)  # log-scaled step axis of the step-size panels (steps slid
 SIZE_RANGE = (1e-6, 1e6)  # y range of the step-size panel
 
 
-def _log_xaxis(ax: Axes) -> None:
-    """Log-scaled x axis with plain "1e-4" labels and no minor ticks."""
-    ax.set_xscale("log")
-    ax.xaxis.set_major_locator(LogLocator(numticks=6))
-    ax.xaxis.set_major_formatter(FuncFormatter(_plain_power))
-    ax.xaxis.set_minor_locator(NullLocator())
-
-
-def _plain_power(value: float, _pos: Any = None) -> str:
-    return f"{value:g}" if 1e-3 <= value <= 1e3 else f"1e{round(np.log10(value)):d}"
-
-
 def _adaptive_frame(objective: str):
     fig, (ax, ax2) = lesson_figure(2, figsize=(12.0, 5.6), width_ratios=(1.3, 1))
     obj = scaled(objective)
     frame_landscape(ax, obj, aspect="auto")
     shade(ax, obj, ("lesson05", objective))
     log_yaxis(ax2)
-    _log_xaxis(ax2)
+    log_xaxis(ax2)
     ax2.set(xlim=STEP_AXIS, ylim=SIZE_RANGE, xlabel="step t", ylabel="step size η/√(s+ε)")
     handles = path_handles(
         ("GD", COLORS["gd"]), ("AdaGrad", COLORS["adagrad"]), ("RMSProp", COLORS["rmsprop"])
@@ -231,7 +218,7 @@ _FIRST_STEPS = np.arange(1, 41)
 
 def _epsilon_frame():
     fig, (ax, ax2) = lesson_figure(2, figsize=(12.0, 5.4))
-    _log_xaxis(ax)
+    log_xaxis(ax)
     ax.set(xlim=(1e-10, 10), ylim=(-0.03, 1.08), xlabel="gradient size |g|", ylabel="step / η")
     log_yaxis(ax2)
     ax2.set(xlim=(0, 41), ylim=(1e-4, 1e2), xlabel="step t", ylabel="step / η")
