@@ -14,17 +14,22 @@
                 with XLA by itself: ``jit_compile="auto"``)
    no-xla       as plain, ``jit_compile=False`` (TensorFlow's own kernels, oneDNN)
    spe          XLA + ``steps_per_execution=64`` (fewer Python round trips)
-   notebook     XLA + steps_per_execution + the in-memory tf.data pipeline of
-                ``capstone.train_dataset`` (what notebook 08 and the precompute use)
-   notebook-1t  notebook with inter-op parallelism 1, intra-op 2 (threads)
+   spe-1t       spe with one inter-op thread (the intra-op pool keeps its 2)
+   notebook-2t  XLA + steps_per_execution + the in-memory tf.data pipeline of
+                ``capstone.train_dataset``, default threads
+   notebook     notebook-2t with one inter-op thread: what notebook 08 and
+                ``scripts/precompute_full_run.py`` use (``capstone.setup_tensorflow``)
+   epoch-1t     notebook with a whole epoch (211 steps) per call
    no-xla-data  no XLA, steps_per_execution, tf.data
 
 Prints, per configuration, seconds per epoch, GFLOP/s and its ratio to matmul, and the
-projected wall time of the full 4 x 50-epoch comparison (training + the validation and
-test evaluations the notebook adds). Other processes on the same cores make every wall
-figure lower, so the load average is printed, and each rate is also given per second of
-CPU time (summed over threads) against NumPy's rate per CPU second: that ratio measures
-how well the cycles are used and changes much less when the machine is shared.
+projected wall time of the full 4 x 50-epoch comparison (training + the validation
+evaluation after each epoch, as in the notebook's ``full`` mode; the precompute script
+also evaluates the test set every epoch, about 0.3 s more). Other processes on the same
+cores make every wall figure lower, so the load average is printed, and each rate is also
+given per second of CPU time (summed over threads) against NumPy's rate per CPU second:
+that ratio measures how well the cycles are used and changes less when the machine is
+shared.
 """
 
 from __future__ import annotations
@@ -44,12 +49,15 @@ CONFIGS = {
     "plain": {"mode": "arrays"},
     "no-xla": {"mode": "arrays", "jit_compile": False},
     "spe": {"mode": "arrays", "jit_compile": True, "steps_per_execution": 64},
-    "notebook": {"mode": "notebook"},
-    "notebook-1t": {"mode": "notebook", "threads": (2, 1)},
+    "spe-1t": {"mode": "arrays", "jit_compile": True, "steps_per_execution": 64,
+               "inter_op": 1},  # fmt: skip
+    "notebook-2t": {"mode": "notebook", "inter_op": 2},
+    "notebook": {"mode": "notebook", "inter_op": 1},
+    "epoch-1t": {"mode": "dataset", "jit_compile": True, "steps_per_execution": 211,
+                 "inter_op": 1},  # fmt: skip
     "no-xla-data": {"mode": "dataset", "jit_compile": False, "steps_per_execution": 64},
 }
 TRAIN_SAMPLES = 54_000
-EVAL_SAMPLES = 16_000  # validation (6,000) + test (10,000) images evaluated per epoch
 
 
 def parameters() -> int:
@@ -57,7 +65,7 @@ def parameters() -> int:
     return sum(a * b + b for a, b in zip(sizes, sizes[1:], strict=False))
 
 
-def matmul_flops(repeats: int = 20) -> dict[str, tuple[float, float]]:
+def matmul_flops(repeats: int = 10) -> dict[str, tuple[float, float]]:
     """NumPy float32 products, the MLP's shapes and a 2048 square: best GFLOP per second of
     wall time and best GFLOP per second of CPU time (summed over threads)."""
     rng = np.random.default_rng(0)
@@ -71,8 +79,15 @@ def matmul_flops(repeats: int = 20) -> dict[str, tuple[float, float]]:
     for label, (m, k, n) in shapes.items():
         a = rng.random((m, k), dtype=np.float32)
         b = rng.random((k, n), dtype=np.float32)
-        times = [_timed(lambda a=a, b=b: a @ b) for _ in range(repeats + 1)][1:]
-        flops = 2 * m * k * n / 1e9
+        # enough products per timing for ~0.1 s: CPU clocks tick coarsely in some VMs
+        inner = max(1, int(2e10 / (2 * m * k * n)))
+
+        def products(a=a, b=b, inner=inner):
+            for _ in range(inner):
+                a @ b
+
+        times = [_timed(products) for _ in range(repeats + 1)][1:]
+        flops = 2 * m * k * n * inner / 1e9
         results[label] = (flops / min(t[0] for t in times), flops / min(t[1] for t in times))
     return results
 
@@ -92,10 +107,8 @@ def worker(name: str, epochs: int) -> dict:
     sys.path.insert(0, str(ROOT))
     import tensorflow as tf
 
-    if "threads" in cfg:
-        intra, inter = cfg["threads"]
-        tf.config.threading.set_intra_op_parallelism_threads(intra)
-        tf.config.threading.set_inter_op_parallelism_threads(inter)
+    if "inter_op" in cfg:
+        tf.config.threading.set_inter_op_parallelism_threads(cfg["inter_op"])
     import keras
 
     from lessons_lib.data import load_fashion_mnist
@@ -130,8 +143,7 @@ def worker(name: str, epochs: int) -> dict:
             cpu.append(time.process_time() - self.c)
 
     model.fit(**fit_args, epochs=epochs + 1, verbose=0, callbacks=[Clock()])
-    x_eval = np.concatenate([split.x_val, split.x_test])
-    y_eval = np.concatenate([split.y_val, split.y_test])
+    x_eval, y_eval = split.x_val, split.y_val
     model.evaluate(x_eval, y_eval, batch_size=2000, verbose=0)
     eval_seconds = min(
         _timed(lambda: model.evaluate(x_eval, y_eval, batch_size=2000, verbose=0))[0]

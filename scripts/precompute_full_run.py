@@ -36,6 +36,7 @@ from lessons_lib.interactive.capstone import (  # noqa: E402
     OPTIMIZERS,
     live_progress,
     prepare,
+    setup_tensorflow,
     train,
 )
 
@@ -97,6 +98,7 @@ def main() -> None:
     previous = json.loads(out.read_text()) if out.is_file() else {}
     histories = previous.get("histories", {}) if set(args.only) != set(OPTIMIZERS) else {}
 
+    setup_tensorflow()
     split = prepare(load_fashion_mnist(), val_fraction=0.1, seed=args.seed)
     meta = {
         "command": " ".join(["python scripts/precompute_full_run.py", *sys.argv[1:]]),
@@ -105,16 +107,18 @@ def main() -> None:
         "batch_size": BATCH_SIZE,
         "train_val_test": [len(split.y_train), len(split.y_val), len(split.y_test)],
         "compile": FAST_COMPILE,
+        "inter_op_threads": 1,
         "versions": versions(),
         "machine": machine(),
         "load_average_at_start": round(os.getloadavg()[0], 2),
         "date": time.strftime("%Y-%m-%d"),
     }
     start, cpu_start = time.perf_counter(), time.process_time()
+    progress = live_progress(args.epochs)
     for name in args.only:
         t0 = time.perf_counter()
         history = train(name, split, args.epochs, seed=args.seed, test_every_epoch=True,
-                        callbacks=[live_progress(name, args.epochs, {})])  # fmt: skip
+                        callbacks=[progress.named(name)])  # fmt: skip
         history = rounded(history)
         history["wall_seconds"] = round(time.perf_counter() - t0, 1)
         histories[name] = history

@@ -233,3 +233,22 @@ def test_real_files_verify_and_match_the_sample():
     # every sample image is one of the real training images, with its label
     index = {row.tobytes(): label for row, label in zip(x, y, strict=True)}
     assert all(index[img.tobytes()] == label for img, label in zip(sx, sy, strict=True))
+
+
+def test_validation_split_comes_from_training_images_only():
+    from lessons_lib.interactive.capstone import prepare
+
+    (x, y), (xt, yt) = data.load_sample()
+    split = prepare(((x, y), (xt, yt)), val_fraction=0.1, seed=3)
+    assert len(split.y_val) == 600 and len(split.y_train) == 5400
+    np.testing.assert_array_equal(split.x_test, xt.reshape(1000, -1) / np.float32(255))
+    # train and validation partition the training images: no image in both, none lost
+    rows = {r.tobytes() for r in split.x_train}
+    assert not any(r.tobytes() in rows for r in split.x_val)
+    assert np.bincount(np.concatenate([split.y_train, split.y_val])).tolist() == [600] * 10
+    assert split.x_train.dtype == np.float32
+    assert 0 <= split.x_train.min() <= split.x_train.max() <= 1
+    again = prepare(((x, y), (xt, yt)), val_fraction=0.1, seed=3)
+    np.testing.assert_array_equal(again.y_val, split.y_val)  # seeded
+    with pytest.raises(ValueError, match="val_fraction"):
+        prepare(((x, y), (xt, yt)), val_fraction=1.0)

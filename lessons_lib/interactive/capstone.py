@@ -5,8 +5,8 @@ batch 256, Keras' default hyperparameters, a validation split taken from the tra
 one seed for the initial weights and the shuffling, the test set touched once at the end.
 
 * :func:`prepare` splits and scales the data; :func:`train` trains one optimizer and
-  returns its history; :class:`LiveProgress` (via :func:`live_progress`) shows a compact
-  progress line and live curves while it trains.
+  returns its history; :func:`live_progress` makes one callback
+  that shows a compact progress line per run and live curves while they train.
 * :func:`full_run_figure` draws the precomputed 50-epoch histories
   (``data/full_run_histories.json``, made by ``scripts/precompute_full_run.py``);
   ``INTERACTIVE`` lists it with its controls for the slider benchmark.
@@ -51,6 +51,7 @@ __all__ = [
     "live_progress",
     "load_full_run",
     "prepare",
+    "setup_tensorflow",
     "train",
     "train_dataset",
 ]
@@ -75,11 +76,31 @@ CURVE_COLORS = {
     "Adam": COLORS["adam"],
     "Momentum": COLORS["momentum"],
     "Nesterov": COLORS["nesterov"],
+    "Keras' Adam": COLORS["adam"],
+    "your Adam": COLORS["adamw"],
 }
 #: the fastest configuration measured by benchmarks/bench_fashion.py on 2 CPU cores: XLA,
-#: a whole epoch per call into TensorFlow, the data already in memory as tensors
+#: 64 minibatches per call into TensorFlow, the data already in memory as tensors
 FAST_COMPILE = {"jit_compile": True, "steps_per_execution": 64}
 FULL_RUN_FILE = REPO_DATA_DIR / "full_run_histories.json"
+
+
+def setup_tensorflow(inter_op_threads: int = 1) -> None:
+    """Quiet TensorFlow, and give its inter-op pool ``inter_op_threads`` threads.
+
+    On a 2-core machine the training step keeps both cores busy by itself (intra-op
+    threads); extra inter-op threads only compete with it (``benchmarks/bench_fashion.py``,
+    config ``notebook`` against ``notebook-2t``). Call it before TensorFlow runs anything:
+    afterwards thread settings cannot change, and this function leaves them as they are.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")
+    try:
+        tf.config.threading.set_inter_op_parallelism_threads(inter_op_threads)
+    except RuntimeError:  # TensorFlow already initialised: keep its settings
+        pass
 
 
 # --------------------------------------------------------------------------- data
@@ -221,13 +242,13 @@ def train(
 
 
 # --------------------------------------------------------------------------- live display
-def live_progress(name: str, epochs: int, runs: dict, reference: dict | None = None):
-    """A Keras callback that keeps one progress line and one figure up to date.
+def live_progress(epochs: int, reference: dict | None = None, finished: dict | None = None):
+    """One Keras callback for a series of runs: a progress line per run and one figure.
 
-    ``runs`` maps optimizer names to histories already finished (drawn solid);
-    ``reference`` (the precomputed full run) is drawn faintly beside them. In a notebook
-    the line and the figure are replaced in place each epoch; elsewhere one line per
-    epoch is printed.
+    Call ``progress.named(name)`` before each ``fit`` (it returns the callback). In a
+    notebook the lines and the figure (every run so far, with ``reference``, the
+    precomputed run, drawn faintly beside) are replaced in place each epoch; elsewhere one
+    line per epoch is printed. ``finished`` holds runs done earlier, drawn as well.
     """
     import keras
 
@@ -240,33 +261,52 @@ def live_progress(name: str, epochs: int, runs: dict, reference: dict | None = N
         in_notebook = False
 
     class LiveProgress(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.runs = dict(finished or {})
+            self.lines: list[str] = []
+            self.name, self.handles = "run", None
+
+        def named(self, name: str) -> LiveProgress:
+            self.name = name
+            return self
+
         def on_train_begin(self, logs=None):
             self.current = {k: [] for k in ("loss", "accuracy", "val_loss", "val_accuracy")}
             self.start = time.perf_counter()
-            if in_notebook:
-                self.line = display(Pretty(f"{name}: compiling..."), display_id=True)
-                self.figure = display(Pretty(""), display_id=True)
+            self.lines.append(f"{self.name}: compiling...")
+            if in_notebook and self.handles is None:
+                self.handles = (display(Pretty(""), display_id=True),
+                                display(Pretty(""), display_id=True))  # fmt: skip
+            self._show_lines()
 
         def on_epoch_end(self, epoch, logs=None):
             logs = logs or {}
             for key in self.current:
                 self.current[key].append(float(logs.get(key, np.nan)))
-            elapsed = time.perf_counter() - self.start
-            text = (
-                f"{name:<9} epoch {epoch + 1:>2}/{epochs}  loss {logs.get('loss', np.nan):.4f}"
+            self.lines[-1] = (
+                f"{self.name:<9} epoch {epoch + 1:>2}/{epochs}  loss {logs.get('loss', np.nan):.4f}"
                 f"  acc {logs.get('accuracy', np.nan):.4f}"
-                f"  val_acc {logs.get('val_accuracy', np.nan):.4f}  {elapsed:5.1f} s"
+                f"  val_acc {logs.get('val_accuracy', np.nan):.4f}"
+                f"  {time.perf_counter() - self.start:5.1f} s"
             )
             if logs.get("test_accuracy") is not None:
-                text += f"  test_acc {logs['test_accuracy']:.4f}"
+                self.lines[-1] += f"  test_acc {logs['test_accuracy']:.4f}"
             if not in_notebook:
-                print(text, flush=True)
+                print(self.lines[-1], flush=True)
                 return
             from ..plotting import png_bytes
 
-            self.line.update(Pretty(text))
-            shown = {**runs, name: self.current}
-            self.figure.update(Image(png_bytes(curves_figure(shown, reference)), format="png"))
+            self._show_lines()
+            shown = {**self.runs, self.name: self.current}
+            self.handles[1].update(Image(png_bytes(curves_figure(shown, reference)), format="png"))
+
+        def on_train_end(self, logs=None):
+            self.runs[self.name] = self.current
+
+        def _show_lines(self):
+            if self.handles is not None:
+                self.handles[0].update(Pretty("\n".join(self.lines)))
 
     return LiveProgress()
 
@@ -289,14 +329,25 @@ def _axes_pair(figsize: tuple[float, float] = (12, 4.6)) -> tuple[Figure, Any]:
     return fig, fig.subplots(1, 2)
 
 
+def _log_loss_axis(ax: Any) -> None:
+    """Log scale with plain tick labels (0.1, 0.2, 0.5, ...), readable on a projector."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
+
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(FixedLocator([0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5]))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
 def curves_figure(
     runs: dict[str, dict[str, list[float]]],
     reference: dict[str, dict[str, list[float]]] | None = None,
     metric: str = "val_accuracy",
 ) -> Figure:
-    """Left: the live runs (solid, dots) over the first epochs of the precomputed runs
-    (faint); right: the whole precomputed runs with the live window shaded."""
-    fig, (ax, ax_full) = _axes_pair()
+    """Left: the live runs (dots) over the first epochs of the precomputed runs (thick,
+    faint). Right: the whole precomputed runs with the live window shaded or, without a
+    reference, the live runs' training loss."""
+    fig, (ax, ax_right) = _axes_pair()
     ref = reference or {}
     shown = max([len(h[metric]) for h in runs.values()] + [1])
     for name, hist in ref.items():
@@ -304,23 +355,29 @@ def curves_figure(
         full = np.asarray(hist[metric])
         ax.plot(np.arange(1, min(shown, len(full)) + 1), full[:shown], color=color, alpha=0.3,
                 lw=6)  # fmt: skip
-        ax_full.plot(np.arange(1, len(full) + 1), full, color=color, label=name)
+        ax_right.plot(np.arange(1, len(full) + 1), full, color=color, label=name)
     for name, hist in runs.items():
-        values = np.asarray(hist[metric])
-        ax.plot(np.arange(1, len(values) + 1), values, "o-", color=CURVE_COLORS.get(name),
-                label=name)  # fmt: skip
+        epochs = np.arange(1, len(hist[metric]) + 1)
+        color = CURVE_COLORS.get(name)
+        ax.plot(epochs, hist[metric], "o-", color=color, label=name)
+        if not ref:
+            ax_right.plot(epochs, hist["loss"], "o-", color=color, label=name)
     label = metric.replace("val_", "validation ").replace("_", " ")
-    ax.set(xlabel="epoch", ylabel=label, title="this run (faint: precomputed run)")
-    ax.set_xlim(0.5, shown + 0.5)
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    title = "this run (faint: precomputed run)" if ref else "validation"
+    ax.set(xlabel="epoch", ylabel=label, title=title)
+    for a in (ax, ax_right) if not ref else (ax,):
+        a.set_xlim(0.5, shown + 0.5)
+        a.xaxis.get_major_locator().set_params(integer=True)
     if runs:
         ax.legend(loc="lower right")
     if ref:
-        ax_full.axvspan(0.5, shown + 0.5, color="0.85", zorder=0)
-        ax_full.set(xlabel="epoch", ylabel=label, title="precomputed: 50 epochs")
-        ax_full.legend(loc="lower right", ncol=2)
-    else:
-        ax_full.set_axis_off()
+        ax_right.axvspan(0.5, shown + 0.5, color="0.85", zorder=0)
+        ax_right.set(xlabel="epoch", ylabel=label, title="precomputed: 50 epochs")
+        ax_right.legend(loc="lower right", ncol=2)
+    elif runs:
+        ax_right.set(xlabel="epoch", ylabel="training loss", title="training")
+        _log_loss_axis(ax_right)
+        ax_right.legend(loc="upper right")
     return fig
 
 
@@ -354,11 +411,7 @@ METRICS = {
 }
 
 
-def full_run_figure(metric: str = "validation accuracy", show: str = "seed's four") -> Figure:
-    """The precomputed 50-epoch histories: one metric, training vs validation side by side
-    for the loss so overfitting shows (validation loss turning up while training loss falls)."""
-    if metric not in METRICS:
-        raise ValueError(f"metric must be one of {', '.join(METRICS)}; got {metric!r}")
+def _draw_full_run(metric: str, show: str) -> Figure:
     hist = load_full_run()["histories"]
     names = list(SEED_RESULTS) if show == "seed's four" else list(hist)
     key = METRICS[metric]
@@ -374,15 +427,54 @@ def full_run_figure(metric: str = "validation accuracy", show: str = "seed's fou
                         label=name)  # fmt: skip
         ax.set(xlabel="epoch", ylabel=inverse.get(k, k), title=inverse.get(k, k))
         if "loss" in k:
-            ax.set_yscale("log")
-        ax.legend(ncol=2, fontsize=11)
+            _log_loss_axis(ax)
+        ax.legend(ncol=2, fontsize=11, loc="best")
     return fig
 
 
+@lru_cache(maxsize=len(METRICS) * 2)
+def _full_run_pixels(metric: str, show: str, path: str, mtime: float) -> np.ndarray:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(_draw_full_run(metric, show))
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba()).copy()
+
+
+def full_run_figure(metric: str = "validation accuracy", show: str = "seed's four") -> Figure:
+    """The precomputed 50-epoch histories: the chosen metric, and beside it its training or
+    validation counterpart, so overfitting shows (validation loss turning up while the
+    training loss falls).
+
+    The data never change, so each of the ten views is drawn once and kept as pixels; a
+    slider move then only copies them into a new figure (a few ms instead of ~300 ms).
+    """
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {', '.join(METRICS)}; got {metric!r}")
+    if show not in SHOW:
+        raise ValueError(f"show must be one of {', '.join(SHOW)}; got {show!r}")
+    load_full_run()  # a clear error if the file is missing
+    path = Path(os.environ.get("LESSONS_FULL_RUN_FILE") or FULL_RUN_FILE)
+    pixels = _full_run_pixels(metric, show, str(path), path.stat().st_mtime)
+    height, width = pixels.shape[:2]
+    fig = Figure(figsize=(width / 80, height / 80), dpi=80, layout="none")
+    ax = fig.add_axes((0, 0, 1, 1))  # an axes, not figimage: IPython's tight bbox keeps it
+    ax.imshow(pixels, interpolation="none")
+    ax.set_axis_off()
+    return fig
+
+
+SHOW = ("seed's four", "all six")
+
+
 def full_run_controls() -> dict[str, W.ValueWidget]:
+    """A metric and which optimizers to show; makes the ten views once (about 3 s)."""
+    for metric in METRICS:
+        for show in SHOW:
+            full_run_figure(metric, show)
     return {
         "metric": choice("metric", list(METRICS), "validation accuracy"),
-        "show": choice("optimizers", ["seed's four", "all six"], "seed's four"),
+        "show": choice("optimizers", list(SHOW), SHOW[0]),
     }
 
 
