@@ -2,7 +2,8 @@
 
 nbval runs the cells in a bare kernel and cannot see widgets; this test opens each lesson
 in headless Chromium, runs it as a learner would, then moves the first slider of every
-``live_figure`` cell with the keyboard and checks that the figure below it is replaced.
+``live_figure`` cell with the keyboard (or picks another option of a figure that has only
+drop-downs) and checks that the figure below it is replaced.
 Screenshots go to ``test-artifacts/browser/`` (``NN_topic.png`` on success,
 ``NN_topic-FAILED.png`` on failure); the time per lesson is printed at the end.
 """
@@ -240,39 +241,55 @@ def _run_all(page, name: str) -> dict:
     return outputs
 
 
-def _slide(page, panel: str, name: str, index: int) -> float:
-    """Move the first slider of cell ``index`` one step; return seconds until redrawn."""
-    cell = page.locator(f'#{panel} [data-test-cell="{index}"]')
-    slider = cell.locator(".widget-slider").first
+def _press_slider(page, slider, name: str, index: int) -> str:
+    """Move ``slider`` one step with the keyboard; return its label."""
     handle = slider.locator(".noUi-handle")
-    image = cell.locator(".jp-OutputArea-output img").last
-    try:
-        handle.wait_for(state="visible", timeout=WIDGET_TIMEOUT * 1000)
-        image.wait_for(state="attached", timeout=WIDGET_TIMEOUT * 1000)
-    except Exception as e:
-        raise AssertionError(
-            f"{name} cell {index}: live_figure shows no slider and figure"
-            f" within {WIDGET_TIMEOUT} s ({type(e).__name__})"
-        ) from e
     label = slider.locator(".widget-label").inner_text()
 
     def value() -> str:  # aria-valuenow is rounded to 0.1 by noUiSlider: read the readout too
         readout = slider.locator(".widget-readout").inner_text()
         return f"{handle.get_attribute('aria-valuetext')} {readout}"
 
-    before_value, before_image = value(), image.evaluate(FINGERPRINT_JS)
-    t0 = time.monotonic()
+    before_value = value()
     for key in ("ArrowRight", "ArrowLeft"):  # a slider at its maximum only moves left
         handle.focus()
         page.keyboard.press(key)
         with contextlib.suppress(AssertionError):
             _poll(value, lambda v: v != before_value, 3, "")
-            break
-    else:
+            return label
+    raise AssertionError(
+        f"{name} cell {index}: slider '{label}' did not move on ArrowRight or ArrowLeft"
+        f" (value {before_value})"
+    )
+
+
+def _slide(page, panel: str, name: str, index: int) -> float:
+    """Move the first slider of cell ``index`` one step (or, in a figure with only
+    drop-downs, pick the first one's next option); return seconds until redrawn."""
+    cell = page.locator(f'#{panel} [data-test-cell="{index}"]')
+    controls = cell.locator(".widget-slider, .widget-dropdown")
+    image = cell.locator(".jp-OutputArea-output img").last
+    try:
+        controls.first.wait_for(state="visible", timeout=WIDGET_TIMEOUT * 1000)
+        image.wait_for(state="attached", timeout=WIDGET_TIMEOUT * 1000)
+    except Exception as e:
         raise AssertionError(
-            f"{name} cell {index}: slider '{label}' did not move on ArrowRight or ArrowLeft"
-            f" (value {before_value})"
-        )
+            f"{name} cell {index}: live_figure shows no control and figure"
+            f" within {WIDGET_TIMEOUT} s ({type(e).__name__})"
+        ) from e
+    sliders = cell.locator(".widget-slider")
+    before_image = image.evaluate(FINGERPRINT_JS)
+    t0 = time.monotonic()
+    if sliders.count():
+        label = _press_slider(page, sliders.first, name, index)
+    else:
+        dropdown = cell.locator(".widget-dropdown").first
+        label = dropdown.locator("label").inner_text()
+        select = dropdown.locator("select")
+        options = select.locator("option").all_inner_texts()
+        current = select.evaluate("s => s.options[s.selectedIndex].text")
+        _require(len(options) > 1, f"{name} cell {index}: drop-down '{label}' has one option")
+        select.select_option(label=options[(options.index(current) + 1) % len(options)])
 
     def fingerprint() -> str | None:
         images = cell.locator(".jp-OutputArea-output img")
@@ -282,7 +299,7 @@ def _slide(page, panel: str, name: str, index: int) -> float:
         fingerprint,
         lambda f: f is not None and f != before_image,
         REDRAW_TIMEOUT,
-        f"{name} cell {index}: the figure to change after slider '{label}' moved",
+        f"{name} cell {index}: the figure to change after '{label}' changed",
     )
     seconds = time.monotonic() - t0
     _settle(page, fingerprint, f"{name} cell {index}: the figure to settle")
