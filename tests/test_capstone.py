@@ -151,3 +151,26 @@ def test_live_progress_prints_a_line_per_epoch_and_keeps_each_run(capsys):
     ]  # fmt: skip
     assert list(progress.runs) == ["SGD", "Adam"]
     assert all(len(run["val_accuracy"]) == 2 for run in progress.runs.values())
+
+
+def test_setup_tensorflow_leaves_nothing_on_stderr_and_keeps_python_stderr():
+    """TensorFlow 2.21 prints its oneDNN notice at import through absl, past
+    TF_CPP_MIN_LOG_LEVEL; the lesson must not show it. A fresh interpreter (TensorFlow
+    loads once per process), without the Makefile's environment."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}
+    code = (
+        "import sys\n"
+        "from lessons_lib.interactive.capstone import setup_tensorflow\n"
+        "setup_tensorflow()\n"
+        "import tensorflow as tf\n"
+        "tf.constant(1.0) + 1.0\n"  # runs an op: the runtime is up
+        "print('python stderr still here', file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "python stderr still here\n"

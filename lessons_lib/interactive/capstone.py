@@ -19,7 +19,10 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -85,16 +88,36 @@ FAST_COMPILE = {"jit_compile": True, "steps_per_execution": 64}
 FULL_RUN_FILE = REPO_DATA_DIR / "full_run_histories.json"
 
 
+@contextmanager
+def _c_stderr_discarded() -> Iterator[None]:
+    """Point file descriptor 2 at /dev/null for a while: C++ libraries write there directly,
+    past ``sys.stderr`` (which is restored, and so are Python's own warnings)."""
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def setup_tensorflow(inter_op_threads: int = 1) -> None:
     """Quiet TensorFlow, and give its inter-op pool ``inter_op_threads`` threads.
 
-    On a 2-core machine the training step keeps both cores busy by itself (intra-op
-    threads); extra inter-op threads only compete with it (``benchmarks/bench_fashion.py``,
-    config ``notebook`` against ``notebook-2t``). Call it before TensorFlow runs anything:
-    afterwards thread settings cannot change, and this function leaves them as they are.
+    ``TF_CPP_MIN_LOG_LEVEL=3`` silences TensorFlow's C++ logs once its logging has started;
+    the notices printed while its libraries load (TensorFlow 2.21: "oneDNN custom operations
+    are on", twice, through absl before ``InitializeLog``) ignore it, so the import runs with
+    the C-level stderr discarded. On a 2-core machine the training step keeps both cores busy
+    by itself (intra-op threads); extra inter-op threads only compete with it
+    (``benchmarks/bench_fashion.py``, config ``notebook`` against ``notebook-2t``). Call it
+    before TensorFlow runs anything: afterwards thread settings cannot change, and this
+    function leaves them as they are.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import tensorflow as tf
+    with _c_stderr_discarded():
+        import tensorflow as tf
 
     tf.get_logger().setLevel("ERROR")
     try:
