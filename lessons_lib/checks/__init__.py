@@ -1,0 +1,40 @@
+"""Exercise checks: compare a learner's function with the reference on odd inputs.
+
+Every check prints exactly one line and returns True/False; it never raises, so a
+notebook keeps running and the coursework grader can read the verdict::
+
+    PASSED exercise 6.1: ...
+    FAILED exercise 6.1: <what looks wrong and what to do>
+    NOT ATTEMPTED exercise 6.1: <the hint>
+
+One module per lesson holds that lesson's checks (``checks.momentum`` for lesson 03, ...);
+``checks._core`` holds the comparison machinery they share. Odd hyperparameters
+(beta_1 = 0.8, beta_2 = 0.888, epsilon = 1e-2, ...) make the classic mistakes visible;
+when an answer is wrong, the check runs known *wrong* variants and names the one it matches.
+"""
+
+from ._core import Mistake, check_against_reference
+from .adam import check_adam_step, check_keras_epsilon
+from .adaptive import check_adagrad_step, check_rmsprop_step
+from .ewma import check_ewma_corrected
+from .gradient_descent import check_gd_step, check_max_stable_lr
+from .momentum import check_momentum_step, check_optimal_momentum
+from .nesterov import check_keras_nesterov_step, check_nesterov_step
+from .race import check_steps_to_reach
+
+__all__ = [
+    "check_against_reference",
+    "Mistake",
+    "check_gd_step",
+    "check_max_stable_lr",
+    "check_ewma_corrected",
+    "check_momentum_step",
+    "check_optimal_momentum",
+    "check_nesterov_step",
+    "check_keras_nesterov_step",
+    "check_rmsprop_step",
+    "check_adagrad_step",
+    "check_adam_step",
+    "check_keras_epsilon",
+    "check_steps_to_reach",
+]

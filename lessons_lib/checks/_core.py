@@ -1,0 +1,89 @@
+"""What every exercise check shares: compare a learner's function with the reference.
+
+A case is a dict of keyword arguments; the learner's function and the reference are called
+on each, and on a mismatch the known wrong variants ("mistakes") are tried so the verdict
+can name the error. See ``lessons_lib.checks`` for the verdict lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["check_against_reference", "Mistake"]
+
+Mistake = tuple[str, Callable[..., Any]]  # (message, wrong implementation)
+
+
+def _close(a: Any, b: Any, rtol: float, atol: float) -> bool:
+    try:
+        a_parts = a if isinstance(a, tuple) else (a,)
+        b_parts = b if isinstance(b, tuple) else (b,)
+        return len(a_parts) == len(b_parts) and all(
+            np.shape(x) == np.shape(y) and np.allclose(x, y, rtol=rtol, atol=atol, equal_nan=True)
+            for x, y in zip(a_parts, b_parts, strict=False)
+        )
+    except (TypeError, ValueError):
+        return False
+
+
+def _copy(args: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: (np.array(v, dtype=float) if isinstance(v, np.ndarray) else v) for k, v in args.items()
+    }
+
+
+def check_against_reference(
+    exercise: str,
+    student: Callable[..., Any],
+    reference: Callable[..., Any],
+    cases: Sequence[dict[str, Any]],
+    mistakes: Sequence[Mistake] = (),
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+) -> bool:
+    """Call ``student(**case)`` and ``reference(**case)`` for each case; print the verdict.
+
+    A case is a dict of keyword arguments (arrays are copied, so an answer that modifies
+    its inputs cannot spoil the next call). On a mismatch, each ``(message, wrong)`` in
+    ``mistakes`` is tried and the first whose output matches the learner's is reported
+    (NaN where the mistake gives NaN counts as matching: sqrt of a negative v, say).
+    NumPy's floating-point warnings are silenced: the verdict says what went wrong.
+    """
+    with np.errstate(all="ignore"):
+        return _verdict(exercise, student, reference, cases, mistakes, rtol, atol)
+
+
+def _verdict(exercise, student, reference, cases, mistakes, rtol, atol) -> bool:
+    for i, case in enumerate(cases, start=1):
+        try:
+            got = student(**_copy(case))
+        except NotImplementedError as err:
+            print(f"NOT ATTEMPTED exercise {exercise}: {err}")
+            return False
+        except Exception as err:  # the learner's code may fail in any way
+            print(f"FAILED exercise {exercise}: case {i} raised {type(err).__name__}: {err}")
+            return False
+        want = reference(**_copy(case))
+        if _close(got, want, rtol, atol):
+            continue
+        for message, wrong in mistakes:
+            if _close(got, wrong(**_copy(case)), rtol, atol):
+                print(f"FAILED exercise {exercise}: {message}")
+                return False
+        print(
+            f"FAILED exercise {exercise}: case {i} ({_describe(case)}) "
+            "does not match the reference; compare your code with the formula above"
+        )
+        return False
+    print(f"PASSED exercise {exercise}: all {len(cases)} cases match the reference")
+    return True
+
+
+def _describe(case: dict[str, Any]) -> str:
+    parts = [f"{k}={v:g}" for k, v in case.items() if isinstance(v, (int, float))]
+    return ", ".join(parts) or "array inputs"
+
+

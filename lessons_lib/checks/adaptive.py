@@ -1,0 +1,144 @@
+"""Checks for lesson 05 (AdaGrad and RMSProp).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ._core import check_against_reference
+
+__all__ = ["check_rmsprop_step", "check_adagrad_step"]
+
+# Odd values on purpose: epsilon = 1e-2 and small gradients make the place of epsilon
+# visible; rho = 0.77 catches a swapped rho / (1 - rho).
+_RMSPROP_CASES = [
+    {
+        "w": np.array([0.5, -1.2, 2.0]),
+        "s": np.array([0.04, 0.3, 0.001]),
+        "g": np.array([0.1, -0.5, 0.02]),
+        "learning_rate": 0.03,
+        "rho": 0.77,
+        "epsilon": 1e-2,
+    },
+    {
+        "w": np.array([[1.0, -1.0], [0.25, 3.0]]),
+        "s": np.array([[0.5, 0.02], [0.0, 0.2]]),
+        "g": np.array([[-0.3, 0.004], [0.0, 1.5]]),
+        "learning_rate": 0.1,
+        "rho": 0.9,
+        "epsilon": 1e-7,
+    },
+]
+
+
+def _rmsprop_reference(w, s, g, learning_rate, rho, epsilon):
+    from ..optimizers import RMSprop
+
+    opt = RMSprop(learning_rate, rho, epsilon=epsilon)
+    opt.state["velocity"] = np.array(s, dtype=float)
+    return opt.step(w, g), opt.state["velocity"]
+
+
+def _rmsprop_variant(*, eps_outside=False, swap=False, no_one_minus=False, old_s=False, sign=1.0):
+    @np.errstate(all="ignore")
+    def wrong(w, s, g, learning_rate, rho, epsilon):
+        if swap:
+            s_new = (1 - rho) * s + rho * g * g
+        elif no_one_minus:
+            s_new = rho * s + g * g
+        else:
+            s_new = rho * s + (1 - rho) * g * g
+        d = s if old_s else s_new
+        root = np.sqrt(d) + epsilon if eps_outside else np.sqrt(d + epsilon)
+        return w - sign * learning_rate * g / root, s_new
+
+    return wrong
+
+
+_EPS_OUTSIDE = (
+    "epsilon is outside the square root (PyTorch's convention); this exercise follows "
+    "Keras: divide by sqrt(s + epsilon)"
+)
+_NO_EPS = (
+    "epsilon is missing: divide by sqrt(s + epsilon), or a coordinate whose gradient "
+    "has always been 0 gives 0/0 = NaN"
+)
+
+
+def check_rmsprop_step(rmsprop_step: Callable[..., Any]) -> bool:
+    """Exercise 5.1: ``rmsprop_step(w, s, g, learning_rate, rho, epsilon) -> (w, s)``,
+    Keras' RMSprop: s <- rho*s + (1-rho)*g^2; w <- w - lr*g/sqrt(s + epsilon)."""
+    from ..pitfalls import rmsprop_step_no_eps
+
+    mistakes = [
+        (_EPS_OUTSIDE, _rmsprop_variant(eps_outside=True)),
+        (_NO_EPS, rmsprop_step_no_eps),
+        (
+            "rho and 1 - rho are swapped: the old average keeps the weight rho, "
+            "s = rho * s + (1 - rho) * g**2",
+            _rmsprop_variant(swap=True),
+        ),
+        (
+            "the factor (1 - rho) on g**2 is missing: s = rho * s + (1 - rho) * g**2",
+            _rmsprop_variant(no_one_minus=True),
+        ),
+        (
+            "the step used the old s; update s first, then divide by sqrt(s_new + epsilon)",
+            _rmsprop_variant(old_s=True),
+        ),
+        (
+            "sign error: step against the gradient, w - learning_rate * g / ...",
+            _rmsprop_variant(sign=-1.0),
+        ),
+    ]
+    return check_against_reference(
+        "5.1", rmsprop_step, _rmsprop_reference, _RMSPROP_CASES, mistakes
+    )
+
+
+def _adagrad_reference(w, s, g, learning_rate, epsilon):
+    from ..optimizers import Adagrad
+
+    opt = Adagrad(learning_rate, epsilon=epsilon)
+    opt.state["accumulator"] = np.array(s, dtype=float)
+    return opt.step(w, g), opt.state["accumulator"]
+
+
+def _adagrad_variant(*, eps_outside=False, average=False, old_s=False, sign=1.0):
+    @np.errstate(all="ignore")
+    def wrong(w, s, g, learning_rate, epsilon):
+        s_new = 0.9 * s + 0.1 * g * g if average else s + g * g
+        d = s if old_s else s_new
+        root = np.sqrt(d) + epsilon if eps_outside else np.sqrt(d + epsilon)
+        return w - sign * learning_rate * g / root, s_new
+
+    return wrong
+
+
+def check_adagrad_step(adagrad_step: Callable[..., Any]) -> bool:
+    """Exercise 5.2: ``adagrad_step(w, s, g, learning_rate, epsilon) -> (w, s)``,
+    Keras' Adagrad: s <- s + g^2; w <- w - lr*g/sqrt(s + epsilon)."""
+    from ..pitfalls import adagrad_step_no_eps
+
+    cases = [{k: v for k, v in c.items() if k != "rho"} for c in _RMSPROP_CASES]
+    mistakes = [
+        (_EPS_OUTSIDE, _adagrad_variant(eps_outside=True)),
+        (_NO_EPS, adagrad_step_no_eps),
+        (
+            "s must be the running SUM of squared gradients (AdaGrad never forgets); "
+            "a moving average is RMSProp",
+            _adagrad_variant(average=True),
+        ),
+        (
+            "the step used the old s; add g**2 first, then divide by sqrt(s_new + epsilon)",
+            _adagrad_variant(old_s=True),
+        ),
+        (
+            "sign error: step against the gradient, w - learning_rate * g / ...",
+            _adagrad_variant(sign=-1.0),
+        ),
+    ]
+    return check_against_reference("5.2", adagrad_step, _adagrad_reference, cases, mistakes)
