@@ -2,8 +2,10 @@ r"""Exponentially weighted moving averages (EWMA) and their bias correction.
 
 The recursion every momentum-style optimizer uses:
 
-.. math:: v_0 = 0, \qquad v_t = \beta v_{t-1} + (1-\beta) x_t
+.. math:: m_0 = 0, \qquad m_t = \beta m_{t-1} + (1-\beta) x_t
           = (1-\beta) \sum_{i=1}^{t} \beta^{t-i} x_i
+
+(the course writes an EWMA of gradients as :math:`m_t`, Adam's first moment).
 
 The weights :math:`(1-\beta)\beta^{t-i}` sum to :math:`1-\beta^t`, not 1, so early
 values are pulled towards 0. Dividing by :math:`1-\beta^t` (bias correction, as in
@@ -34,12 +36,12 @@ def _check_beta(beta: Any) -> np.ndarray:
 
 
 def ewma(x: Any, beta: Any, bias_correction: bool = False) -> np.ndarray:
-    r"""EWMA of the series ``x`` along axis 0: :math:`v_t = \beta v_{t-1} + (1-\beta)x_t`.
+    r"""EWMA of the series ``x`` along axis 0: :math:`m_t = \beta m_{t-1} + (1-\beta)x_t`.
 
     ``x`` has shape ``(T, ...)``; ``beta`` broadcasts against ``x[0]`` (an array of betas
     averages the same series several ways at once: ``x`` of shape ``(T,)`` and betas of
     shape ``(k,)`` give ``(T, k)``). With ``bias_correction`` each
-    :math:`v_t` is divided by :math:`1-\beta^t` (t counted from 1).
+    :math:`m_t` is divided by :math:`1-\beta^t` (t counted from 1).
     Returns an array of shape ``(T,) + broadcast(x[0], beta)``.
     """
     x = np.asarray(x, dtype=float)
@@ -59,12 +61,13 @@ def ewma(x: Any, beta: Any, bias_correction: bool = False) -> np.ndarray:
         v = b * v + (1 - b) * x[t]
         out[t] = v
     if bias_correction:
-        out /= 1 - b ** np.arange(1, x.shape[0] + 1).reshape((-1,) + (1,) * b.ndim)
+        steps = np.arange(1, x.shape[0] + 1).reshape((-1,) + (1,) * len(value_shape))
+        out /= 1 - b**steps
     return out
 
 
 def ewma_weights(beta: float, t: int) -> np.ndarray:
-    r"""The weights :math:`(1-\beta)\beta^{t-i}` (i = 1..t) that :math:`v_t` gives :math:`x_i`."""
+    r"""The weights :math:`(1-\beta)\beta^{t-i}` (i = 1..t) that :math:`m_t` gives :math:`x_i`."""
     b = float(_check_beta(beta))
     if isinstance(t, bool) or not isinstance(t, numbers.Real) or t < 1 or t != int(t):
         raise ValueError(f"t must be a step count >= 1, got {t!r}")

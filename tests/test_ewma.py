@@ -1,4 +1,4 @@
-"""EWMA against its closed form v_t = (1 - b) * sum_i b^(t-i) x_i, and bias correction."""
+"""EWMA against its closed form m_t = (1 - b) * sum_i b^(t-i) x_i, and bias correction."""
 
 import numpy as np
 import pytest
@@ -72,6 +72,20 @@ def test_vectorized_over_series_and_betas():
     out = ewma(x, bs)
     assert out.shape == (25, 3, 2)
     assert_allclose(out[:, 2, 1], ewma(x[:, 2, 0], 0.9), rtol=1e-14)
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (3, 3), (4, 2, 3)])
+def test_bias_correction_of_a_series_of_vectors_divides_each_step(shape):
+    """A scalar beta over x of shape (T, ...): step t is divided by 1 - beta**t, whatever the
+    shape of one step (the divisor once broadcast along the wrong axis: an error for
+    (5, 3), silently wrong numbers for (3, 3))."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal(shape)
+    out = ewma(x, 0.8, bias_correction=True)
+    plain = ewma(x, 0.8)
+    for t in range(1, shape[0] + 1):
+        assert_allclose(out[t - 1], plain[t - 1] / (1 - 0.8**t), rtol=1e-13)
+    assert_allclose(ewma(np.full(shape, 3.0), 0.8, bias_correction=True), 3.0, rtol=1e-13)
 
 
 @given(betas)
