@@ -81,6 +81,38 @@ EWMA_MISTAKES = {
 }
 
 
+# ------------------------------------------------------------- 2.2 ewma_step (bias correction)
+def ewma_step(m, x, beta, t):
+    m = beta * m + (1 - beta) * x
+    return m, m / (1 - beta**t)
+
+
+def _step_with(divisor=None, keep_corrected=False, swapped=False):
+    def step(m, x, beta, t):
+        new = beta * m + (1 - beta) * x
+        with np.errstate(divide="ignore", invalid="ignore"):
+            shown = new / (divisor(beta, t) if divisor else 1 - beta**t)
+        kept = shown if keep_corrected else new
+        return (shown, kept) if swapped else (kept, shown)
+
+    return step
+
+
+STEP_MISTAKES = {
+    "no correction": _step_with(divisor=lambda beta, t: 1.0),
+    "you used beta**(t-1)": _step_with(divisor=lambda beta, t: 1 - beta ** (t - 1)),
+    "you used beta**(t+1)": _step_with(divisor=lambda beta, t: 1 - beta ** (t + 1)),
+    "you divided by (1 - beta), a constant": _step_with(divisor=lambda beta, t: 1 - beta),
+    "you divided by (1 - beta)**t": _step_with(divisor=lambda beta, t: (1 - beta) ** t),
+    "you divided by beta**t": _step_with(divisor=lambda beta, t: beta**t),
+    "you multiplied by the correction factor": _step_with(
+        divisor=lambda beta, t: 1 / (1 - beta**t)
+    ),
+    "you corrected the stored state": _step_with(keep_corrected=True),
+    "the two return values are swapped": _step_with(swapped=True),
+}
+
+
 # --------------------------------------------------------------- 3.1 momentum_step
 def momentum_step(w, v, g, learning_rate, beta):
     v = beta * v + (1 - beta) * g
@@ -155,6 +187,7 @@ EXERCISES = [
     ("1.1", checks.check_gd_step, gd_step, GD_MISTAKES),
     ("1.2", checks.check_max_stable_lr, max_stable_lr, STABLE_MISTAKES),
     ("2.1", checks.check_ewma_corrected, ewma_corrected, EWMA_MISTAKES),
+    ("2.2", checks.check_bias_correction_step, ewma_step, STEP_MISTAKES),
     ("3.1", checks.check_momentum_step, momentum_step, MOMENTUM_MISTAKES),
     ("3.2", checks.check_optimal_momentum, optimal_momentum, OPTIMAL_MISTAKES),
 ]
@@ -227,3 +260,65 @@ def test_ewma_mistake_variants_raise_no_warnings(capsys):
         warnings.simplefilter("error")
         checks.check_ewma_corrected(EWMA_MISTAKES["you used beta**(t-1)"])
     assert "beta**(t-1)" in capsys.readouterr().out
+
+
+def test_bias_correction_step_must_use_the_step_number_it_is_given(capsys):
+    """A step that counts its own calls instead of using t fails on the resumed run
+    (t = 7 with a state handed over), with the generic message."""
+    calls = []
+
+    def own_counter(m, x, beta, t):
+        calls.append(1)
+        m = beta * m + (1 - beta) * x
+        return m, m / (1 - beta ** len(calls))
+
+    ok, line = _verdict(capsys, checks.check_bias_correction_step, own_counter)
+    assert not ok
+    assert "does not match the reference" in line
+
+
+def test_bias_correction_step_mistakes_raise_no_warnings(capsys):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        checks.check_bias_correction_step(STEP_MISTAKES["you used beta**(t-1)"])
+    assert "beta**(t-1)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "prediction, verdict",
+    [
+        (None, "You have not committed a prediction"),
+        (1.0, "Your prediction 1 is wrong."),
+        (1.5, "Your prediction 1.5 is right."),
+        ("1.5", "Your prediction 1.5 is right."),
+        ("fast", "is not a number"),
+        (0.7, "is not one of the choices"),
+    ],
+)
+def test_reveal_fastest_learning_rate(capsys, prediction, verdict):
+    fastest = checks.reveal_fastest_learning_rate(prediction)
+    out = capsys.readouterr().out
+    assert fastest == 1.5
+    assert verdict in out
+    rows = [line.split() for line in out.splitlines()[1:5]]
+    assert [float(r[0]) for r in rows] == [0.5, 1.0, 1.5, 1.9]
+    steps = [int(r[2]) for r in rows]
+    assert min(steps) == steps[2]  # the printed table agrees with the verdict
+
+
+@pytest.mark.parametrize(
+    "prediction, verdict",
+    [
+        (None, "You have not committed a prediction"),
+        (100, "0.33 times the truth"),
+        (300, "within 10 %"),
+        ("soon", "is not a number of steps"),
+        (0, "is not a positive number of steps"),
+    ],
+)
+def test_reveal_steps_to_level(capsys, prediction, verdict):
+    truth = checks.reveal_steps_to_level(prediction)
+    out = capsys.readouterr().out
+    assert 1 - 0.99**truth >= 0.95 > 1 - 0.99 ** (truth - 1)  # the first such step
+    assert f"step t = {truth} " in out
+    assert verdict in out

@@ -16,8 +16,8 @@ when an answer is wrong, the check runs known *wrong* variants and names the one
 from ._core import Mistake, check_against_reference
 from .adam import check_adam_step, check_keras_epsilon
 from .adaptive import check_adagrad_step, check_rmsprop_step
-from .ewma import check_ewma_corrected
-from .gradient_descent import check_gd_step, check_max_stable_lr
+from .ewma import check_bias_correction_step, check_ewma_corrected, reveal_steps_to_level
+from .gradient_descent import check_gd_step, check_max_stable_lr, reveal_fastest_learning_rate
 from .momentum import check_momentum_step, check_optimal_momentum
 from .nesterov import check_keras_nesterov_step, check_nesterov_step
 from .race import check_steps_to_reach
@@ -28,6 +28,9 @@ __all__ = [
     "check_gd_step",
     "check_max_stable_lr",
     "check_ewma_corrected",
+    "check_bias_correction_step",
+    "reveal_steps_to_level",
+    "reveal_fastest_learning_rate",
     "check_momentum_step",
     "check_optimal_momentum",
     "check_nesterov_step",

@@ -1,5 +1,4 @@
-"""Checks for lesson 01 (gradient descent).
-"""
+"""Checks for lesson 01 (gradient descent), and the reveal of its prediction exercise."""
 
 from __future__ import annotations
 
@@ -10,7 +9,7 @@ import numpy as np
 
 from ._core import check_against_reference
 
-__all__ = ["check_gd_step", "check_max_stable_lr"]
+__all__ = ["check_gd_step", "check_max_stable_lr", "reveal_fastest_learning_rate", "RACE_RATES"]
 
 _GD_CASES = [
     {"w": np.array([0.7, -1.3]), "g": np.array([2.5, -0.4]), "learning_rate": 0.37},
@@ -90,3 +89,53 @@ def check_max_stable_lr(max_stable_lr: Callable[..., Any]) -> bool:
         _STABLE_CASES,
         mistakes,
     )
+
+
+RACE_RATES = (0.5, 1.0, 1.5, 1.9)  # exercise 1.3's choices, on the bowl quadratic(kappa=10)
+
+
+def _race_steps(rates=RACE_RATES, kappa: float = 10.0, tol: float = 1e-6) -> np.ndarray:
+    r"""Steps gradient descent needs on ``quadratic(kappa)`` (from its usual start) until the
+    distance to the minimum is below ``tol`` times the starting distance, one run per
+    learning rate (-1 where it never gets there in 2000 steps)."""
+    from ..functions import quadratic
+    from ..optimizers import SGD
+    from ..runner import run
+
+    bowl = quadratic(kappa=kappa)
+    lr = np.asarray(rates, dtype=float)[:, None]
+    points = run(SGD(learning_rate=lr), bowl, steps=2000).points
+    dist = np.linalg.norm(points, axis=-1)
+    below = dist < tol * dist[0]
+    return np.where(below.any(axis=0), below.argmax(axis=0), -1)
+
+
+def reveal_fastest_learning_rate(prediction: Any) -> float:
+    """Exercise 1.3: run the four learning rates, print the steps each needs and which one
+    is fastest, and compare with the learner's ``prediction``. Returns the fastest rate."""
+    from ..theory import gd_rate
+
+    steps = _race_steps()
+    print("learning rate   rate max|1 - eta*lambda|   steps to shrink the error 10^6-fold")
+    for lr, k in zip(RACE_RATES, steps, strict=True):
+        print(f"{lr:13.1f}   {float(gd_rate(lr, [0.1, 1.0])):24.2f}   {k:8d}")
+    fastest = float(RACE_RATES[int(np.argmin(np.where(steps < 0, 10**9, steps)))])
+    print(f"fastest: {fastest}. " + _verdict_on_choice(prediction, fastest, RACE_RATES))
+    print(
+        "Why: the flat direction (curvature 0.1) sets the pace, with factor |1 - 0.1 eta|; the "
+        "steep one may zig-zag (1 - eta < 0) as long as |1 - eta| stays below that factor."
+    )
+    return fastest
+
+
+def _verdict_on_choice(prediction: Any, truth: float, options) -> str:
+    listed = ", ".join(str(o) for o in options)
+    if prediction is None:
+        return f"You have not committed a prediction (set prediction to one of {listed})."
+    try:
+        value = float(prediction)
+    except (TypeError, ValueError):
+        return f"Your prediction {prediction!r} is not a number; choose one of {listed}."
+    if not any(np.isclose(value, o) for o in options):
+        return f"Your prediction {value:g} is not one of the choices {listed}."
+    return f"Your prediction {value:g} is " + ("right." if np.isclose(value, truth) else "wrong.")
