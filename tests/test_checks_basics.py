@@ -114,34 +114,34 @@ STEP_MISTAKES = {
 
 
 # --------------------------------------------------------------- 3.1 momentum_step
-def momentum_step(w, v, g, learning_rate, beta):
-    v = beta * v + (1 - beta) * g
-    return w - learning_rate * v, v
+def momentum_step(w, m, g, learning_rate, beta):
+    m = beta * m + (1 - beta) * g
+    return w - learning_rate * m, m
 
 
-def _classical(w, v, g, learning_rate, beta):
-    v = beta * v - learning_rate * g
+def _classical(w, m, g, learning_rate, beta):
+    v = beta * m - learning_rate * g
     return w + v, v
 
 
-def _no_one_minus_beta(w, v, g, learning_rate, beta):
-    v = beta * v + g
-    return w - learning_rate * v, v
+def _no_one_minus_beta(w, m, g, learning_rate, beta):
+    m = beta * m + g
+    return w - learning_rate * m, m
 
 
-def _plus(w, v, g, learning_rate, beta):
-    v = beta * v + (1 - beta) * g
-    return w + learning_rate * v, v
+def _plus(w, m, g, learning_rate, beta):
+    m = beta * m + (1 - beta) * g
+    return w + learning_rate * m, m
 
 
-def _old_velocity(w, v, g, learning_rate, beta):
-    w_new = w - learning_rate * v
-    return w_new, beta * v + (1 - beta) * g
+def _old_velocity(w, m, g, learning_rate, beta):
+    w_new = w - learning_rate * m
+    return w_new, beta * m + (1 - beta) * g
 
 
-def _swapped(w, v, g, learning_rate, beta):
-    v = (1 - beta) * v + beta * g
-    return w - learning_rate * v, v
+def _swapped(w, m, g, learning_rate, beta):
+    m = (1 - beta) * m + beta * g
+    return w - learning_rate * m, m
 
 
 MOMENTUM_MISTAKES = {
@@ -244,11 +244,11 @@ def test_crash_is_reported_not_raised(capsys, exercise, check, _a, _m):
 
 
 def test_answers_that_modify_their_inputs_still_get_fair_cases(capsys):
-    def in_place(w, v, g, learning_rate, beta):
-        v *= beta
-        v += (1 - beta) * g
-        w -= learning_rate * v
-        return w, v
+    def in_place(w, m, g, learning_rate, beta):
+        m *= beta
+        m += (1 - beta) * g
+        w -= learning_rate * m
+        return w, m
 
     ok, _ = _verdict(capsys, checks.check_momentum_step, in_place)
     assert ok

@@ -90,6 +90,81 @@ def test_critical_momentum_makes_a_double_root(x, lam):
     assert theory.spectral_radius(lr, more, lam) == pytest.approx(np.sqrt(more))
 
 
+def _coordinate(eta_lambda, beta, steps=40):
+    """x_0..x_steps along one direction (curvature 1) from x_0 = x_-1 = 1, by the recursion."""
+    xs = [1.0, 1.0]
+    for _ in range(steps):
+        xs.append((1 + beta - eta_lambda) * xs[-1] - beta * xs[-2])
+    return np.array(xs[1:])
+
+
+def _sign_changes(xs):
+    signs = np.sign(xs[np.abs(xs) > 1e-250])
+    return int(np.sum(signs[1:] != signs[:-1]))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.floats(0.01, 3.9), st.floats(0.0, 0.95))
+def test_regime_names_what_the_coordinate_does(eta_lambda, beta):
+    kind = theory.regime(eta_lambda, beta, 1.0)
+    assert kind in theory.REGIMES
+    xs = _coordinate(eta_lambda, beta)
+    z = theory.roots(eta_lambda, beta, 1.0)
+    assert abs(z[0]) == pytest.approx(theory.spectral_radius(eta_lambda, beta, 1.0), abs=1e-12)
+    if kind == "diverges":
+        assert eta_lambda >= 2 * (1 + beta) - 1e-9
+    elif kind == "monotone":  # two real roots >= 0: the sign changes at most once
+        assert _sign_changes(xs) <= 1 and np.all(z.real >= -1e-12)
+    elif kind == "sign flips":  # two real roots <= 0: a sign change every step but one
+        assert _sign_changes(xs) >= len(xs) - 3 and np.all(z.real <= 1e-12)
+    elif kind == "ripples":  # complex roots on the circle sqrt(beta)
+        assert np.all(np.abs(z.imag) > 0)
+        assert np.abs(z) == pytest.approx([np.sqrt(beta)] * 2)
+    else:
+        assert kind == "one step"
+
+
+@pytest.mark.parametrize(
+    "eta_lambda, beta, kind",
+    [
+        (0.2, 0.1, "monotone"),
+        (0.2, 0.5, "ripples"),
+        (1.0, 0.0, "one step"),
+        (1.8, 0.04, "sign flips"),
+        (1.5, 0.2, "ripples"),  # eta*lambda > 1 but complex roots: not a sign flip each step
+        (3.0, 0.4, "diverges"),
+        (2.0, 0.0, "diverges"),  # gradient descent on its limit: |1 - 2| = 1
+    ],
+)
+def test_the_five_regimes_at_known_points(eta_lambda, beta, kind):
+    assert theory.regime(eta_lambda, beta, 1.0) == kind
+
+
+@pytest.mark.parametrize("eta_lambda", [0.3, 0.8, 1.3, 2.0, 2.5])
+def test_critical_momentum_on_both_sides_of_one(eta_lambda):
+    """For eta*lambda > 1 the critical momentum (sqrt(eta*lambda) - 1)^2 makes a *negative*
+    double root: less momentum flips the sign every step, more momentum ripples."""
+    beta = theory.critical_momentum(eta_lambda, 1.0)
+    assert beta == pytest.approx((np.sqrt(eta_lambda) - 1) ** 2)
+    z = theory.roots(eta_lambda, beta, 1.0)
+    assert z[0] == pytest.approx(z[1], abs=1e-6)
+    assert np.sign(z[0].real) == (1 if eta_lambda < 1 else -1)
+    below = "monotone" if eta_lambda < 1 else "sign flips"
+    assert theory.regime(eta_lambda, beta * 0.9, 1.0) == below
+    assert theory.regime(eta_lambda, min(beta * 1.1 + 1e-3, 0.99), 1.0) == "ripples"
+
+
+def test_rounding_the_optimal_momentum_down_costs_more_than_rounding_up():
+    """kappa = 25, EWMA learning rate 5: beta* = 4/9 gives rate 2/3; 0.45 costs little,
+    0.44 puts the steep direction among the negative real roots and the rate jumps."""
+    mu, L = 1 / 25, 1.0
+    rate = {b: theory.spectral_radius(5 * (1 - b), b, [mu, L]) for b in (4 / 9, 0.45, 0.44)}
+    assert rate[4 / 9] == pytest.approx(2 / 3)
+    assert rate[0.45] == pytest.approx(np.sqrt(0.45))
+    assert theory.regime(5 * (1 - 0.44), 0.44, L) == "sign flips"
+    assert rate[0.44] > 0.8
+
+
 @pytest.mark.parametrize("beta", [0.0, 0.5, 0.9])
 def test_stability_limit(beta):
     limit = theory.stable_lr_limit(beta, 2.0)
@@ -136,6 +211,8 @@ def test_steps_to_tolerance():
         (lambda: theory.spectral_radius(-0.1, 0.5, 1.0), "lr must be finite and > 0"),
         (lambda: theory.spectral_radius(0.1, 0.5, [1.0, np.nan]), "eigenvalues must be"),
         (lambda: theory.steps_to_tolerance(0.5, 2.0), r"tol must be in \(0, 1\)"),
+        (lambda: theory.roots([0.1, 0.2], 0.5, 1.0), "roots takes scalars"),
+        (lambda: theory.regime(0.1, 1.2, 1.0), r"beta \(momentum\) must be in \[0, 1\)"),
     ],
 )
 def test_bad_input_names_the_parameter(call, message):

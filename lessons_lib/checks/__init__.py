@@ -18,8 +18,8 @@ from .adam import check_adam_step, check_keras_epsilon
 from .adaptive import check_adagrad_step, check_rmsprop_step
 from .ewma import check_bias_correction_step, check_ewma_corrected, reveal_steps_to_level
 from .gradient_descent import check_gd_step, check_max_stable_lr, reveal_fastest_learning_rate
-from .momentum import check_momentum_step, check_optimal_momentum
-from .nesterov import check_keras_nesterov_step, check_nesterov_step
+from .momentum import check_momentum_step, check_optimal_momentum, reveal_regime
+from .nesterov import check_keras_nesterov_step, check_nesterov_step, reveal_nesterov_limit
 from .race import check_steps_to_reach
 
 __all__ = [
@@ -35,6 +35,8 @@ __all__ = [
     "check_optimal_momentum",
     "check_nesterov_step",
     "check_keras_nesterov_step",
+    "reveal_regime",
+    "reveal_nesterov_limit",
     "check_rmsprop_step",
     "check_adagrad_step",
     "check_adam_step",

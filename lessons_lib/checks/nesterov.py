@@ -1,4 +1,5 @@
-"""Checks for lesson 04 (Nesterov).
+"""Checks for lesson 04 (Nesterov). The parameter ``momentum`` is the course's beta (Keras'
+name), ``v`` the velocity of the classical form.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ import numpy as np
 
 from ._core import check_against_reference
 
-__all__ = ["check_nesterov_step", "check_keras_nesterov_step"]
+__all__ = ["check_nesterov_step", "check_keras_nesterov_step", "reveal_nesterov_limit"]
+
 
 def _wavy_grad(p: Any) -> np.ndarray:
     """Gradient of f = x^2/2 + y^2 + 0.6 sin(2x + y): curved enough that *where* the
@@ -39,11 +41,9 @@ _NESTEROV_CASES = [
 
 
 def _nesterov_reference(w, v, grad_fn, learning_rate, momentum):
-    from ..optimizers import LookaheadNesterov
-
-    opt = LookaheadNesterov(learning_rate, momentum)
-    opt.state["velocity"] = np.array(v, dtype=float)
-    return opt.step(w, grad_fn), opt.state["velocity"]
+    """One look-ahead step from any velocity (``LookaheadNesterov``'s rule; a test runs both)."""
+    v_new = momentum * v - learning_rate * grad_fn(w + momentum * v)
+    return w + v_new, v_new
 
 
 def _lookahead_variant(
@@ -110,11 +110,9 @@ _KERAS_NESTEROV_CASES = [
 
 
 def _keras_nesterov_reference(w, v, g, learning_rate, momentum):
-    from ..optimizers import SGD
-
-    opt = SGD(learning_rate, momentum, nesterov=True)
-    opt.state["velocity"] = np.array(v, dtype=float)
-    return opt.step(w, g), opt.state["velocity"]
+    """One step of Keras' ``SGD(nesterov=True)`` from any velocity (a test runs both)."""
+    v_new = v * momentum - g * learning_rate
+    return w + (v_new * momentum - g * learning_rate), v_new
 
 
 def check_keras_nesterov_step(keras_nesterov_step: Callable[..., Any]) -> bool:
@@ -149,3 +147,57 @@ def check_keras_nesterov_step(keras_nesterov_step: Callable[..., Any]) -> bool:
     return check_against_reference(
         "4.2", keras_nesterov_step, _keras_nesterov_reference, _KERAS_NESTEROV_CASES, mistakes
     )
+
+
+# --------------------------------------------------------------------------- 4.3 predict
+LIMIT_BETA = 0.5  # the momentum exercise 4.3 asks about
+
+
+def _nesterov_rate(eta_lambda: float, beta: float) -> float:
+    """Largest |root| of Nesterov's recursion along one direction (lesson 04, section 3)."""
+    b, c = (1 + beta) * (1 - eta_lambda), beta * (1 - eta_lambda)
+    return float(np.max(np.abs(np.roots([1.0, -b, c]))))
+
+
+def _measured_limit(beta: float) -> float:
+    """The eta*lambda where Nesterov stops converging, found by bisection on the roots."""
+    lo, hi = 0.5, 4.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if _nesterov_rate(mid, beta) < 1 else (lo, mid)
+    return lo
+
+
+def reveal_nesterov_limit(predicted_limit: Any, predicted_vs_gd: Any) -> None:
+    """Exercise 4.3 (predict, then verify): the largest eta*lambda at which Nesterov with
+    beta = 0.5 converges, and whether it lies above or below gradient descent's 2. Prints the
+    truth (formula, bisection on the roots, rates on either side) only once a prediction is
+    committed, so the stored notebook does not give the answer away."""
+    if predicted_limit is None or predicted_vs_gd is None:
+        print(
+            "Commit a prediction first: set predicted_limit to a number and predicted_vs_gd "
+            "to 'above' or 'below', then run this cell again."
+        )
+        return
+    if predicted_vs_gd not in ("above", "below"):
+        print(f"predicted_vs_gd must be 'above' or 'below'; got {predicted_vs_gd!r}.")
+        return
+    try:
+        guess = float(predicted_limit)
+    except (TypeError, ValueError):
+        print(f"predicted_limit must be a number, like 3.0; got {predicted_limit!r}.")
+        return
+    beta = LIMIT_BETA
+    limit = 2 * (1 + beta) / (1 + 2 * beta)
+    print(f"beta = {beta}: Nesterov converges for eta*lambda < 2(1+beta)/(1+2beta) = {limit:.3f}")
+    print(f"  bisection on the roots of its recursion: {_measured_limit(beta):.3f}")
+    for a in (round(limit - 0.05, 2), round(limit + 0.05, 2)):
+        rate = _nesterov_rate(a, beta)
+        gd = abs(1 - a)
+        print(f"  eta*lambda = {a}: Nesterov's rate {rate:.3f}, gradient descent's {gd:.3f}")
+    side = "below" if limit < 2 else "above"
+    off = abs(guess - limit)
+    verdict = "right (within 0.02)." if off <= 0.02 else f"off by {off:.3f}."
+    print(f"Your limit {guess:g}: {verdict}")
+    mark = "right" if predicted_vs_gd == side else "wrong"
+    print(f"Your {predicted_vs_gd!r}: {mark}; the limit is {side} GD's 2 (for any beta > 0).")

@@ -1,11 +1,11 @@
 r"""Figures for lesson 03, momentum.
 
-Two ways to write the same method (:mod:`lessons_lib.optimizers`):
+Two ways to write the same method (:mod:`lessons_lib.optimizers`), in the course notation:
 
-* EWMA form: :math:`v \leftarrow \beta v + (1-\beta) g,\; w \leftarrow w - \eta v`
+* EWMA form: :math:`m \leftarrow \beta m + (1-\beta) g,\; w \leftarrow w - \tilde\eta m`
 * classical form (heavy ball, Keras ``SGD(momentum=beta)``):
-  :math:`v \leftarrow \beta v - \alpha g,\; w \leftarrow w + v`,
-  the same iterates when :math:`\alpha = \eta(1-\beta)`.
+  :math:`v \leftarrow \beta v - \eta g,\; w \leftarrow w + v`,
+  the same iterates when :math:`\eta = \tilde\eta(1-\beta)`.
 
 Interactive (see ``INTERACTIVE``): ``valley_figure`` (gradient descent and momentum on an
 elongated bowl, EWMA form), ``damping_figure`` (one direction of the bowl: the roots of the
@@ -31,11 +31,14 @@ from ..optimizers import ClassicalMomentum, EWMAMomentum
 from ..plotting import COLORS, draw_path
 from ..runner import Trajectory, run
 from ..theory import (
+    critical_momentum,
     gd_optimal_lr,
     iteration_matrix,
     measured_rate,
     momentum_optimal,
     momentum_optimal_rate,
+    regime,
+    roots,
     spectral_radius,
     stable_lr_limit,
     steps_to_tolerance,
@@ -94,7 +97,8 @@ def _valley_frame(xmax: float):
 def valley_figure(
     learning_rate: float = 1.9, beta: float = 0.7, steps: int = 60, kappa: float = 25.0
 ) -> Figure:
-    """Gradient descent and EWMA-form momentum with the same learning rate on
+    """Gradient descent and EWMA-form momentum with the same learning rate (GD's step is
+    ``learning_rate``; momentum's EWMA-form learning rate eta-tilde is ``learning_rate``) on
     ``quadratic(kappa)`` (L = 1): paths and losses."""
     obj = quadratic(float(kappa))
     # one vectorized run for both: EWMA momentum with beta = 0 is gradient descent
@@ -107,18 +111,18 @@ def valley_figure(
     shade(ax, obj, ("quadratic", float(kappa)))
     draw_path(ax, gd, "gradient descent", color=COLORS["gd"])
     draw_path(ax, mom, "momentum", color=COLORS["momentum"])
-    title(ax, f"η = {learning_rate:.3g}, β = {beta:.2f}, κ = {kappa:.3g} (EWMA form, same η)")
+    title(ax, f"η̃ = {learning_rate:.3g}, β = {beta:.2f}, κ = {kappa:.3g} (EWMA form; GD: η = η̃)")
     runs = [("gradient descent", gd, COLORS["gd"]), ("momentum", mom, COLORS["momentum"])]
     note(ax2, loss_lines(ax2, runs))
     mu, L = obj.notes["eigenvalues"]
     rates = [spectral_radius(learning_rate * (1 - b), b, [mu, L]) for b in (0.0, beta)]
-    title(ax2, f"theory: rate {rates[0]:.3f} vs {rates[1]:.3f}")
+    title(ax2, f"theory: rate r = {rates[0]:.3f} (GD) vs {rates[1]:.3f}")
     return fig
 
 
 def valley_controls() -> dict[str, Any]:
     return {
-        "learning_rate": log_slider("learning rate η", 1.9, 1e-2, 100.0),
+        "learning_rate": log_slider("learning rate η̃", 1.9, 1e-2, 100.0),
         "beta": slider("β (momentum)", 0.7, 0.0, 0.99, 0.01),
         "steps": int_slider("steps", 60, 1, 200),
         "kappa": log_slider("condition number κ", 25.0, 1.0, 100.0),
@@ -126,15 +130,26 @@ def valley_controls() -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- one direction
+_REGIME_LABELS = {
+    "diverges": "diverges: a root on or outside the unit circle",
+    "one step": "one-step convergence: both roots are 0",
+    "ripples": "underdamped: complex roots, oscillates, |z| = √β = {sqrt_beta:.3f}",
+    "monotone": "overdamped: two positive real roots, no oscillation",
+    "sign flips": "two negative real roots: the sign flips every step",
+}
+
+
 def _damping(lr: float, beta: float) -> str:
-    c, disc = 1 + beta - lr, (1 + beta - lr) ** 2 - 4 * beta
-    if spectral_radius(lr, beta, 1.0) >= 1:
-        return "diverges: a root outside the unit circle"
-    if abs(disc) < 1e-3 * max(1.0, c * c):
-        return "critically damped: a double root"
-    if disc > 0:
-        return "overdamped: real roots, no oscillation"
-    return f"underdamped: oscillates, |z| = √β = {np.sqrt(beta):.3f}"
+    """The regime of one direction of curvature 1 (:func:`lessons_lib.theory.regime`), for the
+    roots panel's title; a double root is named critically damped."""
+    kind = regime(lr, beta, 1.0, tol=1e-3)
+    z = roots(lr, beta, 1.0)
+    double = kind in ("monotone", "sign flips") and abs(z[0] - z[1]) < 0.05
+    if double and kind == "monotone":
+        return "critically damped: a positive double root"
+    if double:
+        return "critically damped, negative double root: sign flips"
+    return _REGIME_LABELS[kind].format(sqrt_beta=np.sqrt(beta))
 
 
 def _coordinates(lr: float, beta: float, steps: int) -> np.ndarray:
@@ -150,7 +165,7 @@ def _coordinates(lr: float, beta: float, steps: int) -> np.ndarray:
 def _damping_frame(xmax: float, lim: float):
     fig, (ax, ax2) = lesson_figure(2, figsize=(12.0, 5.4), width_ratios=(1.6, 1))
     ax.axhline(0, color="0.3", linewidth=1)
-    ax.set(xlim=(0, xmax), ylim=(-2.2, 2.2), xlabel="step k", ylabel="coordinate x_k")
+    ax.set(xlim=(0, xmax), ylim=(-2.2, 2.2), xlabel="step t", ylabel="coordinate x_t")
     circle = np.linspace(0, 2 * np.pi, 200)
     ax2.plot(np.cos(circle), np.sin(circle), color="0.3", linewidth=1.5)
     ax2.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal", xlabel="Re z", ylabel="Im z")
@@ -161,7 +176,7 @@ def _damping_frame(xmax: float, lim: float):
             handle("momentum", COLORS["momentum"], marker="o", markersize=4),
             handle("|z| = 1", "0.3", linewidth=1.5),
             handle(
-                "GD's factor 1 − αλ",
+                "GD's factor 1 − ηλ",
                 COLORS["gd"],
                 linestyle="",
                 marker="o",
@@ -185,8 +200,8 @@ def _damping_frame(xmax: float, lim: float):
 
 
 def damping_figure(learning_rate: float = 0.2, beta: float = 0.5, steps: int = 40) -> Figure:
-    """Heavy ball (classical form, step ``learning_rate``) along one direction of curvature
-    1: the coordinate against the step, and the two roots of the iteration matrix."""
+    """Heavy ball (classical form, step ``learning_rate`` = eta) along one direction of
+    curvature 1: the coordinate against the step, and the two roots of the iteration matrix."""
     lr, beta, steps = float(learning_rate), float(beta), int(steps)
     roots = np.roots([1.0, -(1 + beta - lr), beta])
     lims, ranges = (1.3, 3.5), (20, 50, 100)
@@ -196,7 +211,9 @@ def damping_figure(learning_rate: float = 0.2, beta: float = 0.5, steps: int = 4
     fig, (ax, ax2) = framed("damping", _damping_frame, (xmax, lim), every)
     for b, color in ((0.0, COLORS["gd"]), (beta, COLORS["momentum"])):
         ax.plot(np.clip(_coordinates(lr, b, steps), -3, 3), "o-", color=color, markersize=4)
-    title(ax, f"α·λ = {lr:.3g}, β = {beta:.2f}: critical β = {(1 - np.sqrt(lr)) ** 2:.3f}")
+    critical = float(critical_momentum(lr, 1.0))
+    crit = f"critical β = {critical:.3f}" if critical < 1 else "no critical β < 1"
+    title(ax, f"η·λ = {lr:.3g}, β = {beta:.2f}: {crit}")
     circle = np.linspace(0, 2 * np.pi, 100)
     ax2.plot(
         np.sqrt(beta) * np.cos(circle),
@@ -215,7 +232,7 @@ def damping_figure(learning_rate: float = 0.2, beta: float = 0.5, steps: int = 4
 
 def damping_controls() -> dict[str, Any]:
     return {
-        "learning_rate": log_slider("α·λ (classical step × curvature)", 0.2, 1e-2, 10**0.6),
+        "learning_rate": log_slider("η·λ (classical step × curvature)", 0.2, 1e-2, 10**0.6),
         "beta": slider("β (momentum)", 0.5, 0.0, 0.99, 0.01),
         "steps": int_slider("steps", 40, 5, 100),
     }
@@ -225,9 +242,10 @@ def damping_controls() -> dict[str, Any]:
 @dataclass(frozen=True)
 class Sweep:
     """Measured and predicted rates on a grid: ``rate[i, j]`` for ``beta[i]``, ``lr[j]``
-    (classical-form learning rates); NaN where the run diverged."""
+    (classical-form learning rates eta); NaN where the run diverged; ``steps`` per run."""
 
     kappa: float
+    steps: int
     lr: np.ndarray
     beta: np.ndarray
     rate: np.ndarray
@@ -251,7 +269,7 @@ def sweep(kappa: float, n_lr: int = 36, n_beta: int = 28, steps: int = 100) -> S
     traj = run(ClassicalMomentum(lr[None, :, None], rows[..., None]), obj, steps=steps)
     rate = measured_rate(traj.points)
     theory = spectral_radius(lr[None, :], beta[:, None], [mu, L])
-    return Sweep(float(kappa), lr, beta, rate[:-1], theory, rate[-1])
+    return Sweep(float(kappa), int(steps), lr, beta, rate[:-1], theory, rate[-1])
 
 
 def _theory_contours(ax: Any, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> None:
@@ -292,6 +310,7 @@ def _steps(rate: np.ndarray) -> np.ndarray:
 
 
 _CMAP, _NORM = "viridis_r", LogNorm(vmin=1, vmax=1e4)
+_STAR_COLOR = "white"  # the optimum's star, plotted and in the legend (gold is the fast colour)
 
 
 def _sweep_frame(n_lr: int, n_beta: int):
@@ -306,23 +325,26 @@ def _sweep_frame(n_lr: int, n_beta: int):
     cbar.ax.minorticks_off()  # 30 minor ticks would cost more than the heatmap
     for level in CONTOUR_STEPS:  # the levels of the theory's contours, on the colour scale
         cbar.ax.axhline(level, color="white", linestyle="--", linewidth=1.5)
-    fine_beta = np.linspace(0.0, beta[-1], 90)
-    ax.plot(stable_lr_limit(fine_beta, 1.0), fine_beta, ":", color="k", linewidth=2)
-    alpha = np.linspace(1.0, lr[-1], 60)  # steepest direction's critical damping (L = 1)
-    ax.plot(alpha, (1 - np.sqrt(alpha)) ** 2, color="#E69F00", linewidth=2)
     ax.set(
         xlim=(0, lr[-1] + dl / 2),
         ylim=(beta[0] - db / 2, beta[-1] + db / 2),
-        xlabel="learning rate α (classical form), L = 1",
+        xlabel="learning rate η (classical form = Keras'), L = 1",
         ylabel="momentum β",
     )
     ax.legend(
         handles=[
             handle("critical damping, flattest direction", "#CC79A7", linewidth=2),
             handle("critical damping, steepest direction", "#E69F00", linewidth=2),
-            handle("stability limit α = 2(1+β)/L", "k", linestyle=":", linewidth=2),
+            handle("stability limit η = 2(1+β)/L", "k", linestyle=":", linewidth=2),
             handle("theory: steps (contours)", "white", linestyle="--", linewidth=1.5),
-            star_handle("theory's optimum (α*, β*)"),
+            handle(
+                "theory's optimum (η*, β*)",
+                _STAR_COLOR,
+                linestyle="",
+                marker="*",
+                markeredgecolor="k",
+                markersize=18,
+            ),
             handle(
                 "GD's best step 2/(L+μ)",
                 COLORS["gd"],
@@ -338,7 +360,7 @@ def _sweep_frame(n_lr: int, n_beta: int):
         fontsize=11,
         facecolor="0.85",
     )
-    ax2.set(xlim=(0, lr[-1]), ylim=(0, 1.1), xlabel="learning rate α", ylabel="rate per step")
+    ax2.set(xlim=(0, lr[-1]), ylim=(0, 1.1), xlabel="learning rate η", ylabel="rate r per step")
     ax2.legend(
         handles=[
             handle("theory, β = 0 (GD)", COLORS["gd"]),
@@ -390,8 +412,14 @@ def sweep_figure(kappa: float = 30.0, resolution: int = 30) -> Figure:
     fine_beta = np.linspace(0.0, s.beta[-1], 70)
     predicted = _steps(spectral_radius(fine_lr[None, :], fine_beta[:, None], [mu, L]))
     _theory_contours(ax, fine_lr, fine_beta, predicted)
-    ax.plot(fine_lr, (1 - np.sqrt(fine_lr * mu)) ** 2, color="#CC79A7", linewidth=2)
-    ax.plot(lr_star, beta_star, "*", color="white", markeredgecolor="k", markersize=24)
+    # the theory's curves on the data axes, above the heatmap (the frame lies beneath it)
+    ax.plot(fine_lr, critical_momentum(fine_lr, mu), color="#CC79A7", linewidth=2, zorder=3)
+    steep = np.linspace(1.0, s.lr[-1], 60)  # steepest direction (L = 1): a negative double root
+    ax.plot(steep, critical_momentum(steep, L), color="#E69F00", linewidth=2, zorder=3)
+    ax.plot(stable_lr_limit(fine_beta, L), fine_beta, ":", color="k", linewidth=2, zorder=3)
+    ax.plot(
+        lr_star, beta_star, "*", color=_STAR_COLOR, markeredgecolor="k", markersize=24, zorder=4
+    )
     ax.plot(
         gd_optimal_lr(mu, L),
         0.0,
@@ -400,6 +428,7 @@ def sweep_figure(kappa: float = 30.0, resolution: int = 30) -> Figure:
         markeredgecolor="k",
         markersize=11,
         clip_on=False,
+        zorder=4,
     )
     title(ax, f"κ = {s.kappa:.4g}: measured (colour) vs theory (lines)", fontsize=15)
     for row, b, color in (
@@ -436,6 +465,7 @@ def ball_figure(
     """A ball on a gentle 1-D bowl :math:`f = \\lambda x^2/2`: position and step length for
     gradient descent and heavy ball (classical form, same learning rate)."""
     fig, (ax, ax2) = lesson_figure(2, figsize=(12.0, 4.6))
+    longest = []
     for b, color, name in (
         (0.0, COLORS["gd"], "gradient descent"),
         (beta, COLORS["momentum"], f"momentum β = {beta}"),
@@ -448,11 +478,12 @@ def ball_figure(
         xs = np.array(xs)
         ax.plot(xs, color=color, label=name)
         ax2.plot(np.abs(np.diff(xs)), color=color, label=name)
+        longest.append(np.abs(np.diff(xs)).max())
     ax.axhline(0, color="0.3", linewidth=1)
-    ax.set(xlabel="step k", ylabel="position x")
+    ax.set(xlabel="step t", ylabel="position x")
     ax.legend(loc="lower right")
     title(ax, "the ball overshoots, swings back and settles")
-    ax2.set(xlabel="step k", ylabel="length of step k")
+    ax2.set(xlabel="step t", ylabel="length of step t")
     ax2.legend(loc="upper right")
-    title(ax2, f"speed builds up (up to 1/(1−β) = {1 / (1 - beta):.0f}×)")
+    title(ax2, f"speed builds up: longest step {longest[1] / longest[0]:.1f}× GD's")
     return fig

@@ -53,22 +53,23 @@ GAP_RANGE = (1e-12, 1e5)  # y range of every f - f* panel
 def contraction(eta_lambda: float, momentum: float, nesterov: bool) -> float:
     r"""Per-step contraction factor along one eigen-direction of a quadratic.
 
-    With :math:`a = \eta\lambda`, momentum moves the coordinate by
-    :math:`x_{t+1} = (1+\mu-a)x_t - \mu x_{t-1}` and Nesterov by
-    :math:`x_{t+1} = (1+\mu)(1-a)x_t - \mu(1-a)x_{t-1}`; the error shrinks like
-    :math:`\rho^t` with :math:`\rho` the largest root magnitude of
-    :math:`z^2 - b z + c` (b, c from the recursion). :math:`\rho \ge 1`: no convergence.
+    With :math:`a = \eta\lambda` and momentum coefficient :math:`\beta` (``momentum``),
+    momentum moves the coordinate by :math:`x_{t+1} = (1+\beta-a)x_t - \beta x_{t-1}` and
+    Nesterov by :math:`x_{t+1} = (1+\beta)(1-a)x_t - \beta(1-a)x_{t-1}`; the error shrinks like
+    :math:`r^t` with :math:`r` the largest root magnitude of :math:`z^2 - b z + c` (b, c from
+    the recursion). :math:`r \ge 1`: no convergence.
     """
-    a, mu = float(eta_lambda), float(momentum)
-    b, c = ((1 + mu) * (1 - a), mu * (1 - a)) if nesterov else (1 + mu - a, mu)
+    a, beta = float(eta_lambda), float(momentum)
+    b, c = ((1 + beta) * (1 - a), beta * (1 - a)) if nesterov else (1 + beta - a, beta)
     return float(np.max(np.abs(np.roots([1.0, -b, c]))))
 
 
 def stability_limit(momentum: float, nesterov: bool) -> float:
-    r"""Largest :math:`\eta\lambda` that still converges: :math:`2(1+\mu)` for momentum,
-    :math:`2(1+\mu)/(1+2\mu)` for Nesterov (where its recursion's root reaches -1)."""
-    mu = float(momentum)
-    return 2 * (1 + mu) / (1 + 2 * mu) if nesterov else 2 * (1 + mu)
+    r"""Largest :math:`\eta\lambda` that still converges: :math:`2(1+\beta)` for momentum,
+    :math:`2(1+\beta)/(1+2\beta)` for Nesterov (where its recursion's root reaches -1; below
+    gradient descent's 2 for every :math:`\beta > 0`)."""
+    beta = float(momentum)
+    return 2 * (1 + beta) / (1 + 2 * beta) if nesterov else 2 * (1 + beta)
 
 
 def gap_to_minimum(objective: Objective, traj: Trajectory) -> Trajectory:
@@ -115,7 +116,7 @@ def overshoot_figure(
     fig, (ax, ax2) = framed("lesson04-overshoot", _overshoot_frame, key, _FRAME_KEYS)
     for name, traj, color in runs:
         draw_path(ax, traj, name, color=color)
-    title(ax, f"{objective}: η = {learning_rate:.3g}, μ = {momentum:.2f}")
+    title(ax, f"{objective}: η = {learning_rate:.3g}, β = {momentum:.2f}")
     notes = loss_lines(ax2, [(n, gap_to_minimum(obj, t), c) for n, t, c in runs])
     finals = [
         f"{n}: f − f* = {gap_to_minimum(obj, t).losses[-1]:.2g}"
@@ -132,7 +133,7 @@ def overshoot_controls() -> dict[str, Any]:
     return {
         "objective": choice("objective", OBJECTIVES, "quadratic"),
         "learning_rate": log_slider("learning rate η", 0.5, 1e-4, 2.0),
-        "momentum": slider("momentum μ", 0.9, 0.0, 0.99, 0.01),
+        "momentum": slider("momentum β", 0.9, 0.0, 0.99, 0.01),
         "steps": int_slider("steps", 60, 5, 200, 5),
     }
 
@@ -145,7 +146,8 @@ def lookahead_picture(
 ) -> Figure:
     r"""One step from ``w`` with velocity ``v`` on the lesson's bowl, drawn two ways:
     classical momentum adds :math:`-\eta\nabla f(w)` after the momentum step, Nesterov
-    adds :math:`-\eta\nabla f(w + \mu v)`, the gradient where momentum is taking it."""
+    adds :math:`-\eta\nabla f(w + \beta v)`, the gradient where momentum is taking it
+    (``momentum`` is :math:`\beta`)."""
     obj = get_objective("quadratic")
     w_, v_ = np.array(w), np.array(v)
     ahead = w_ + momentum * v_
@@ -156,9 +158,9 @@ def lookahead_picture(
     background(ax, obj, ("lesson04", "quadratic"), aspect="auto")
     ax.set(xlim=(-5, 3), ylim=(-3, 3))
     arrows = [
-        (w_, ahead, "0.3", r"momentum step $\mu v$"),
+        (w_, ahead, "0.3", r"momentum step $\beta v$"),
         (ahead, classical, COLORS["momentum"], r"momentum: $-\eta\nabla f(w)$"),
-        (ahead, nesterov, COLORS["nesterov"], r"Nesterov: $-\eta\nabla f(w+\mu v)$"),
+        (ahead, nesterov, COLORS["nesterov"], r"Nesterov: $-\eta\nabla f(w+\beta v)$"),
     ]
     for start, end, color, label in arrows:
         ax.annotate(
@@ -169,7 +171,7 @@ def lookahead_picture(
         )
         ax.plot([], [], color=color, lw=3, label=label)
     ax.plot(*w_, "o", color="k", markersize=10, label="$w$ (now)")
-    ax.plot(*ahead, "o", color="0.3", mfc="white", markersize=10, label=r"look-ahead $w+\mu v$")
+    ax.plot(*ahead, "o", color="0.3", mfc="white", markersize=10, label=r"look-ahead $w+\beta v$")
     ax.plot(*classical, "s", color=COLORS["momentum"], markersize=10, markeredgecolor="k")
     ax.plot(*nesterov, "s", color=COLORS["nesterov"], markersize=10, markeredgecolor="k")
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=13)
