@@ -5,22 +5,29 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def normalise(spec: str) -> str:
-    """'NumPy >= 2.2, <2.5' -> 'numpy<2.5,>=2.2': PEP 503 name, sorted clauses, no spaces."""
-    match = re.fullmatch(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*)", spec)
-    assert match, f"not a requirement: {spec!r}"
-    name = re.sub(r"[-_.]+", "-", match[1]).lower()
-    clauses = sorted(c.replace(" ", "") for c in match[3].split(",") if c.strip())
-    return name + (match[2] or "") + ",".join(clauses)
+    """'NumPy >= 2.2, <2.5' -> 'numpy<2.5,>=2.2': PEP 503 name, sorted clauses, no spaces,
+    then the environment marker (if any) as packaging writes it."""
+    try:
+        req = Requirement(spec)
+    except InvalidRequirement as e:
+        raise AssertionError(f"not a requirement: {spec!r} ({e})") from None
+    extras = f"[{','.join(sorted(req.extras))}]" if req.extras else ""
+    clauses = ",".join(sorted(str(s) for s in req.specifier))
+    marker = f"; {req.marker}" if req.marker else ""
+    return canonicalize_name(req.name) + extras + clauses + marker
 
 
 def pyproject_requirements() -> list[str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    return project["dependencies"] + project["optional-dependencies"]["test"]
+    extras = project["optional-dependencies"]
+    return project["dependencies"] + extras["capstone"] + extras["test"]
 
 
 def _tiny_yaml_pip_list(text: str) -> list[str]:
@@ -105,3 +112,31 @@ def test_normalise_ignores_spelling_differences(a, b):
 def test_normalise_keeps_real_differences():
     assert normalise("numpy>=2.2,<2.5") != normalise("numpy>=2.2,<2.6")
     assert normalise("keras>=3.12") != normalise("keras")
+    linux = "tensorflow>=2.20; sys_platform == 'linux'"
+    assert normalise(linux) != normalise("tensorflow>=2.20; sys_platform == 'darwin'")
+    assert normalise(linux) != normalise("tensorflow>=2.20")
+
+
+def test_normalise_reads_markers_whatever_the_spacing():
+    assert normalise("keras>=3.14;sys_platform=='linux'") == normalise(
+        "keras >= 3.14 ; sys_platform == 'linux'"
+    )
+
+
+def test_core_dependencies_leave_out_keras_and_tensorflow():
+    """Lessons 00-07 install without TensorFlow: Keras and TensorFlow are the capstone extra."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    core = {canonicalize_name(Requirement(r).name) for r in project["dependencies"]}
+    capstone = project["optional-dependencies"]["capstone"]
+    assert not core & {"keras", "tensorflow", "tensorflow-cpu"}, sorted(core)
+    assert {canonicalize_name(Requirement(r).name) for r in capstone} == {
+        "keras", "tensorflow", "tensorflow-cpu"
+    }  # fmt: skip
+
+
+def test_make_setup_installs_the_capstone_extra():
+    """`make lessons` / `make test` install what the platform can have (markers decide)."""
+    makefile = (ROOT / "Makefile").read_text()
+    install = re.search(r"pip install[^\n]*-e \"\.\[([^\]]*)\]\"", makefile)
+    assert install, 'the Makefile\'s setup should `pip install -e ".[...]"`'
+    assert set(install[1].split(",")) == {"capstone", "test"}
