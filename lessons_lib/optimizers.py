@@ -1,4 +1,4 @@
-"""Reference optimizers in NumPy, written to be read in a lecture.
+r"""Reference optimizers in NumPy, written to be read in a lecture.
 
 Every optimizer follows one small protocol::
 
@@ -10,24 +10,86 @@ Every optimizer follows one small protocol::
 independent runs (a grid of start points) is just a bigger array. Hyperparameters may
 be arrays too, as long as they broadcast against the parameters: a ``(n, 1)`` array of
 learning rates with ``(n, 2)`` parameters runs ``n`` differently tuned copies at once.
+``learning_rate`` may also be a schedule, any callable ``schedule(step) -> rate`` with
+``step`` the number of updates already done (0 at the first, as Keras counts); see
+:mod:`lessons_lib.schedules`.
 
-Names and defaults follow Keras 3 wherever Keras has the algorithm, and each update
-rule is the one Keras applies (``keras/src/optimizers/*.py``), so that
-:func:`from_keras` / :func:`to_keras` translate between the two exactly.
-Where the original papers use another convention the docstring says so.
+Each class is a thin shell over an update rule of :mod:`lessons_lib.rules`, where every
+formula is written once (the same rule runs inside Keras through
+:mod:`lessons_lib.keras_bridge`). Names and defaults follow Keras 3, and each rule is the
+one Keras applies (``keras/src/optimizers/*.py``), so that :func:`from_keras` /
+:func:`to_keras` translate between the two exactly. Where the original papers use another
+convention the rule's docstring says so.
 
 Weight decay (any optimizer, as in Keras) is *decoupled*: before the update rule,
-``w <- w - lr * weight_decay * w`` (Loshchilov & Hutter, 2019).
+``w <- w - w * weight_decay * lr`` (Loshchilov & Hutter, 2019).
+
+All the optimizers (:func:`optimizer_table` builds this table from the rules; a test keeps
+the two equal). State is per parameter tensor of ``n`` numbers:
+
+================== ==== ============================ ================= ==========================
+class              year paper                        Keras             state per tensor
+================== ==== ============================ ================= ==========================
+SGD                1951 Robbins & Monro; momentum:   SGD               n (velocity) with
+                        Polyak (1964); Nesterov:                       momentum, else none
+                        Sutskever et al. (2013)
+ClassicalMomentum  1964 Polyak                       SGD(momentum)     n (velocity)
+EWMAMomentum       1964 Polyak, as an EWMA (lesson   SGD, rescaled     n (velocity)
+                        03)
+LookaheadNesterov  1983 Nesterov                     SGD(nesterov)     n (velocity)
+Adagrad            2011 Duchi, Hazan & Singer        Adagrad           n (accumulator)
+RMSprop            2012 Tieleman & Hinton, lecture   RMSprop           n (velocity); +n
+                        6e; centered: Graves (2013)                    centered
+                                                                       (average_gradient); +n
+                                                                       with momentum
+Adam               2015 Kingma & Ba; amsgrad:        Adam              2n (m, v); +n with
+                        Reddi, Kale & Kumar (2018)                     amsgrad (v_hat)
+AdamW              2019 Loshchilov & Hutter          AdamW             2n (m, v); +n with
+                                                                       amsgrad (v_hat)
+Adadelta           2012 Zeiler                       Adadelta          2n (s, d)
+Adamax             2015 Kingma & Ba, section 7.1     Adamax            2n (m, u)
+Nadam              2016 Dozat                        Nadam             2n + 1 (m, v, product of
+                                                                       mu)
+Lion               2023 Chen et al.                  Lion              n (m)
+Lamb               2020 You et al.                   Lamb              2n (m, v)
+Adafactor          2018 Shazeer & Stern              Adafactor         R + C for an R x C matrix
+                                                                       (r, c); n for a vector
+                                                                       (v)
+Ftrl               2013 McMahan et al.               Ftrl              2n (n, z)
+Muon               2024 Jordan et al. (blog post)    Muon              n (m) for 2-D tensors; 2n
+                                                                       (m, v) for the AdamW ones
+ScheduleFreeAdamW  2024 Defazio et al.               ScheduleFreeAdamW 2n (z, v)
+================== ==== ============================ ================= ==========================
+
+Papers: Robbins & Monro (1951), A Stochastic Approximation Method; Polyak (1964), Some
+methods of speeding up the convergence of iteration methods; Nesterov (1983), A method for
+solving the convex programming problem with convergence rate O(1/k^2); Sutskever, Martens,
+Dahl & Hinton (2013), On the importance of initialization and momentum in deep learning;
+the others are named in each rule's ``paper`` field (``lessons_lib.rules.REGISTRY``).
+
+A new optimizer is a rule in :mod:`lessons_lib.rules` (registered in its ``REGISTRY``) and a
+few lines here: a class with its formula in the docstring and ``rule = ...``; its
+hyperparameters, their defaults, validation, ``from_keras`` and ``to_keras`` come from the
+rule.
 """
 
 from __future__ import annotations
 
-import numbers
-from typing import Any
+import copy
+import inspect
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import numpy as np
 
+from .rules import REGISTRY, Rule, by_keras_name, check_value, keras_hyper
+from .rules import sgd as _sgd
+from .rules.adagrad import ADAGRAD
+from .rules.adam import ADAM, ADAMW
+from .rules.rmsprop import RMSPROP
+
 ArrayLike = Any  # float, or anything np.asarray turns into a float array
+Schedule = Callable[[int], Any]
 
 __all__ = [
     "SGD",
@@ -40,63 +102,18 @@ __all__ = [
     "AdamW",
     "Optimizer",
     "from_keras",
+    "optimizer_table",
     "to_keras",
 ]
 
-
-# --------------------------------------------------------------------------- checks
-def _hyper(
-    name: str,
-    value: ArrayLike,
-    low: float,
-    high: float = np.inf,
-    low_inclusive: bool = False,
-    high_inclusive: bool = False,
-) -> np.ndarray:
-    """Return ``value`` as a float array after checking it lies in the stated range."""
-    lo = "[" if low_inclusive else "("
-    hi = "]" if high_inclusive else ")"
-    valid = f"{lo}{low:g}, {high:g}{hi}"
-    not_a_number = ValueError(
-        f"{name} must be a real number in {valid} (or an array of them), got {value!r}"
-    )
-    if isinstance(value, (bool, np.bool_)) or (
-        not isinstance(value, (numbers.Real, np.ndarray, list, tuple))
-    ):
-        raise not_a_number
-    try:
-        raw = np.asarray(value)
-    except (TypeError, ValueError):  # ragged nested lists
-        raise not_a_number from None
-    if raw.dtype.kind not in "iuf" or raw.size == 0:  # bools, strings, objects, nothing
-        raise not_a_number
-    arr = raw.astype(float)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite and in {valid}, got {value!r}")
-    ok_low = arr >= low if low_inclusive else arr > low
-    ok_high = arr <= high if high_inclusive else arr < high
-    if not np.all(ok_low & ok_high):
-        raise ValueError(f"{name} must be in {valid}, got {value!r}")
-    return arr if arr.ndim else float(arr)
+_UNSET: Any = object()
+_NOT_RULE_KEYWORDS = ("learning_rate", "weight_decay")
 
 
-def _flag(name: str, value: Any) -> bool:
-    """Return ``value`` as a bool; anything but True/False is a mistake worth reporting."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
-
-
-def _learning_rate(value: ArrayLike) -> np.ndarray:
-    return _hyper("learning_rate", value, 0.0)
-
-
-def _beta(name: str, value: ArrayLike) -> np.ndarray:
-    return _hyper(name, value, 0.0, 1.0, low_inclusive=True)
-
-
-def _epsilon(value: ArrayLike) -> np.ndarray:
-    return _hyper("epsilon", value, 0.0)
+def _rule_keywords(rule: Rule) -> dict[str, Any]:
+    """Every keyword the rule's update takes, with its default (the teaching flags too)."""
+    params = inspect.signature(rule.update).parameters.values()
+    return {p.name: p.default for p in params if p.kind is p.KEYWORD_ONLY}
 
 
 def _as_params_and_grads(params: ArrayLike, grads: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -119,159 +136,301 @@ def _as_params_and_grads(params: ArrayLike, grads: ArrayLike) -> tuple[np.ndarra
 
 # --------------------------------------------------------------------------- base class
 class Optimizer:
-    """State and bookkeeping shared by every optimizer; subclasses write ``_update``."""
+    """A rule of :mod:`lessons_lib.rules` with its hyperparameters, state and step count.
 
-    #: name of the Keras optimizer class this one mirrors (None: Keras has no twin)
-    keras_name: str | None = None
+    A subclass sets ``rule``; its hyperparameters are the rule's ``defaults`` (Keras'
+    arguments), or the class's own ``defaults`` when it names them differently (then it
+    overrides :meth:`hyper`, which gives the rule its keywords).
+    """
 
-    def __init__(self, learning_rate: ArrayLike, weight_decay: ArrayLike | None = None):
-        self.learning_rate = _learning_rate(learning_rate)
-        self.weight_decay = (
-            None
-            if weight_decay is None
-            else _hyper("weight_decay", weight_decay, 0.0, low_inclusive=True)
+    rule: ClassVar[Rule]
+    #: the class's hyperparameters and defaults; None: the rule's (without lr and decay)
+    defaults: ClassVar[dict[str, Any] | None] = None
+    #: name of the Keras optimizer class this one mirrors (None: a teaching form)
+    keras_name: ClassVar[str | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "rule" in cls.__dict__:
+            cls.keras_name = cls.__dict__.get("keras_name", cls.rule.keras_name)
+            _CLASSES.setdefault(cls.rule.name, cls)
+        elif "keras_name" not in cls.__dict__:
+            cls.keras_name = None  # a form of its parent's rule, not a Keras class
+
+    def __init__(
+        self,
+        learning_rate: ArrayLike | Schedule = _UNSET,
+        weight_decay: ArrayLike | None = _UNSET,
+        **hyper: Any,
+    ):
+        defaults = self._defaults()
+        accepted = {**defaults, **_rule_keywords(self.rule)}
+        unknown = sorted(set(hyper) - set(accepted))
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__} got unknown hyperparameters {unknown}; it takes "
+                f"{', '.join(['learning_rate', 'weight_decay', *defaults])}"
+            )
+        self._hyper_names = list({**defaults, **hyper})
+        for name in self._hyper_names:
+            value = hyper.get(name, defaults.get(name))
+            setattr(self, name, check_value(name, value, self.rule.spec(name), accepted[name]))
+        if learning_rate is _UNSET:
+            learning_rate = self.rule.defaults.get("learning_rate", 0.001)
+        if weight_decay is _UNSET:
+            weight_decay = self.rule.defaults.get("weight_decay")
+        self.learning_rate = (
+            learning_rate
+            if callable(learning_rate)
+            else check_value("learning_rate", learning_rate, "(0, inf)")
         )
+        self.weight_decay = check_value("weight_decay", weight_decay, "[0, inf)", None)
+        self._rule_flags: dict[str, Any] = {}  # Keras' rounding (from_keras), variant flags
         self.reset()
+
+    @classmethod
+    def _defaults(cls) -> dict[str, Any]:
+        if cls.defaults is not None:
+            return dict(cls.defaults)
+        return {k: v for k, v in cls.rule.defaults.items() if k not in _NOT_RULE_KEYWORDS}
 
     def reset(self) -> None:
         """Forget all state: moments, accumulators and the step count."""
         self.iterations = 0
         self.state: dict[str, np.ndarray] = {}
 
-    def _slot(self, name: str, like: np.ndarray, fill: ArrayLike = 0.0) -> np.ndarray:
-        """The state array ``name``, created filled with ``fill`` on first use."""
-        if name not in self.state:
-            shape = np.broadcast_shapes(like.shape, np.shape(self.learning_rate), np.shape(fill))
-            self.state[name] = np.broadcast_to(np.asarray(fill, dtype=float), shape).copy()
-        return self.state[name]
+    def hyper(self) -> dict[str, Any]:
+        """The rule's keywords (without the learning rate and weight decay)."""
+        return {name: getattr(self, name) for name in self._hyper_names} | self._rule_flags
+
+    def current_learning_rate(self) -> Any:
+        """The learning rate of the next step: the schedule at ``iterations``, if one."""
+        if not callable(self.learning_rate):
+            return self.learning_rate
+        value = self.learning_rate(self.iterations)
+        return check_value(f"learning_rate schedule at step {self.iterations}",
+                           np.asarray(value, dtype=float)[()], "[0, inf)")  # fmt: skip
 
     def step(self, params: ArrayLike, grads: ArrayLike) -> np.ndarray:
         """Return the parameters after one update; ``params`` itself is not modified."""
         w, g = _as_params_and_grads(params, grads)
-        saved = dict(self.state), self.iterations  # _update replaces arrays, never edits them
+        if type(self)._update is not Optimizer._update:
+            return self._legacy_step(w, g)
         try:
-            if self.weight_decay is not None:
-                w = w - self.learning_rate * self.weight_decay * w
-            self.iterations += 1
-            return self._update(w, g)
-        except ValueError as err:  # shapes that do not broadcast: leave nothing half-done
-            self.state, self.iterations = saved
-            raise ValueError(
-                f"params of shape {w.shape} do not broadcast against this optimizer's array "
-                f"hyperparameters or its state ({err}); call reset() before changing shape"
-            ) from None
+            lr, hyper = self.current_learning_rate(), self.hyper()
+            if self.weight_decay is not None:  # Keras' order: w - w * wd * lr
+                w = w - w * self.weight_decay * lr
+            state = self.state
+            if not (self.iterations and state):  # a slot set by hand before step 1 stays
+                state = {**self.rule.init(w, np, **hyper), **state}
+            new_w, new_state = self.rule.update(w, g, state, self.iterations + 1, lr, np, **hyper)
+        except ValueError as err:  # shapes that do not broadcast: nothing was changed
+            raise _shape_error(w, err) from None
+        self.state, self.iterations = new_state, self.iterations + 1
+        return new_w
 
+    # -- the protocol before lessons_lib.rules, kept until the figure modules that still
+    # -- subclass with it (interactive/adam.py, interactive/adaptive.py) use .variant()
     def _update(self, w: np.ndarray, g: np.ndarray) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
+    def _slot(self, name: str, like: np.ndarray, fill: ArrayLike = 0.0) -> np.ndarray:
+        """(Old protocol) the state array ``name``, created filled with ``fill``."""
+        if name not in self.state:
+            lr = 0.0 if callable(self.learning_rate) else self.learning_rate
+            shape = np.broadcast_shapes(like.shape, np.shape(lr), np.shape(fill))
+            self.state[name] = np.broadcast_to(np.asarray(fill, dtype=float), shape).copy()
+        return self.state[name]
+
+    def _legacy_step(self, w: np.ndarray, g: np.ndarray) -> np.ndarray:
+        saved = dict(self.state), self.iterations
+        try:
+            lr = self.current_learning_rate()
+            if self.weight_decay is not None:
+                w = w - w * self.weight_decay * lr
+            self.iterations += 1
+            return self._update(w, g)
+        except ValueError as err:
+            self.state, self.iterations = saved
+            raise _shape_error(w, err) from None
+
     def get_config(self) -> dict[str, Any]:
         """Hyperparameters by their Keras names (floats, or lists for array values)."""
-        config = {k: v for k, v in vars(self).items() if k not in ("state", "iterations")}
+        config = {k: v for k, v in vars(self).items()
+                  if k not in ("state", "iterations") and not k.startswith("_")}  # fmt: skip
         return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in config.items()}
+
+    def keras_config(self) -> dict[str, Any]:
+        """The arguments of the Keras optimizer ``keras_name`` that does the same updates."""
+        if self.rule.keras_name is None:
+            raise ValueError(f"{type(self).__name__} has no Keras twin")
+        config = self.get_config()
+        if any(isinstance(v, list) for v in config.values()):
+            raise ValueError("to_keras needs scalar hyperparameters; this optimizer holds arrays")
+        keras_args = {*self.rule.defaults, *_NOT_RULE_KEYWORDS}
+        keywords = _rule_keywords(self.rule)
+        for key in [k for k in config if k not in keras_args]:
+            value = config.pop(key)
+            if value != keywords.get(key):
+                raise ValueError(
+                    f"Keras' {self.keras_name} has no {key}={value!r}; set "
+                    f"{key}={keywords.get(key)!r} before translating"
+                )
+        return config
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
+        flags = {k: v for k, v in self._rule_flags.items() if k not in self.rule.keras_flags}
+        variant = "".join(f".variant({k}={v!r})" for k, v in flags.items())
+        return f"{type(self).__name__}({args}){variant}"
+
+    def variant(self, **flags: Any) -> Optimizer:
+        """A fresh copy of this optimizer whose rule runs with extra keyword ``flags``,
+        e.g. ``RMSprop(0.01).variant(epsilon_outside=True)`` (PyTorch's epsilon) or
+        ``Adam().variant(bias_correction=False)``: the lessons' variants, one rule each."""
+        keywords = _rule_keywords(self.rule)
+        unknown = sorted(set(flags) - set(keywords) | set(flags) & set(self._hyper_names))
+        if unknown:
+            raise ValueError(
+                f"{unknown}: not flags of this rule (hyperparameters are set by the "
+                f"constructor); its flags are {sorted(set(keywords) - set(self._hyper_names))}"
+            )
+        new = copy.copy(self)
+        new._rule_flags = {**self._rule_flags, **flags}
+        new.reset()
+        return new
+
+
+def _shape_error(w: np.ndarray, err: Exception) -> ValueError:
+    return ValueError(
+        f"params of shape {w.shape} do not broadcast against this optimizer's array "
+        f"hyperparameters or its state ({err}); call reset() before changing shape"
+    )
+
+
+_CLASSES: dict[str, type[Optimizer]] = {}  # rule name -> the first class written for it
+
+
+def _own(args: dict[str, Any]) -> dict[str, Any]:
+    """A subclass' ``locals()`` as the keywords of ``Optimizer.__init__``."""
+    return {k: v for k, v in args.items() if k not in ("self", "__class__")}
 
 
 # --------------------------------------------------------------------------- SGD family
 class SGD(Optimizer):
     r"""Gradient descent, optionally with classical momentum or Nesterov, exactly as Keras.
 
-    * ``momentum == 0``:  :math:`w \leftarrow w - \eta g`
+    * ``momentum == 0``:  :math:`w_t = w_{t-1} - \eta g_t`
     * momentum (Polyak's heavy ball, *classical* form, velocity in parameter units):
-      :math:`v \leftarrow \mu v - \eta g,\quad w \leftarrow w + v`
+      :math:`v_t = \beta v_{t-1} - \eta g_t,\quad w_t = w_{t-1} + v_t`
     * ``nesterov=True`` (the reformulation of Sutskever et al. 2013 that Keras uses; it
       needs no gradient at a look-ahead point, see :class:`LookaheadNesterov`):
-      :math:`v \leftarrow \mu v - \eta g,\quad w \leftarrow w + \mu v - \eta g`
+      :math:`w_t = w_{t-1} + \beta v_t - \eta g_t`
+
+    Rule: :mod:`lessons_lib.rules.sgd`.
     """
 
-    keras_name = "SGD"
+    rule = _sgd.SGD
 
     def __init__(
         self,
-        learning_rate: ArrayLike = 0.01,
+        learning_rate: ArrayLike | Schedule = 0.01,
         momentum: ArrayLike = 0.0,
         nesterov: bool = False,
         weight_decay: ArrayLike | None = None,
     ):
-        self.momentum = _hyper("momentum", momentum, 0.0, 1.0, low_inclusive=True)
-        self.nesterov = _flag("nesterov", nesterov)
-        super().__init__(learning_rate, weight_decay)
-
-    def _update(self, w: np.ndarray, g: np.ndarray) -> np.ndarray:
-        lr, mu = self.learning_rate, self.momentum
-        if not np.any(mu) and not self.nesterov:
-            return w - lr * g
-        v = self.state["velocity"] = mu * self._slot("velocity", w) - lr * g
-        return w + mu * v - lr * g if self.nesterov else w + v
+        super().__init__(**_own(locals()))
 
 
 class ClassicalMomentum(SGD):
-    r"""Momentum in the classical form: :math:`v \leftarrow \beta v - \eta g,\; w \leftarrow w + v`.
+    r"""Momentum in the classical form: :math:`v_t = \beta v_{t-1} - \eta g_t,\;
+    w_t = w_{t-1} + v_t`.
 
     The same as ``SGD(momentum=beta)``; the name makes the lessons read clearly.
-    It equals :class:`EWMAMomentum` with learning rate :math:`\eta / (1-\beta)`.
+    It equals :class:`EWMAMomentum` with learning rate :math:`\tilde\eta = \eta / (1-\beta)`.
     """
 
     def __init__(
         self,
-        learning_rate: ArrayLike = 0.01,
+        learning_rate: ArrayLike | Schedule = 0.01,
         momentum: ArrayLike = 0.9,
         weight_decay: ArrayLike | None = None,
     ):
         super().__init__(learning_rate, momentum, nesterov=False, weight_decay=weight_decay)
 
+    keras_name = "SGD"  # it is Keras' SGD, under a clearer name
+
 
 class EWMAMomentum(Optimizer):
     r"""Momentum as an exponentially weighted moving average of gradients (Ng's course form).
 
-    :math:`v \leftarrow \beta v + (1-\beta) g,\quad w \leftarrow w - \eta v`
+    :math:`m_t = \beta m_{t-1} + (1-\beta) g_t,\quad w_t = w_{t-1} - \tilde\eta\, m_t`
 
-    ``v`` is an average gradient, so ``eta`` keeps the meaning it has for plain gradient
-    descent. Equivalent to :class:`ClassicalMomentum` with learning rate
-    :math:`\eta(1-\beta)` (the velocities differ by the factor :math:`-\eta(1-\beta)`).
-    Keras has no twin of this form; ``to_keras`` translates it to ``SGD``.
+    ``m`` is an average gradient, so the learning rate :math:`\tilde\eta` keeps the meaning
+    it has for plain gradient descent. Equivalent to :class:`ClassicalMomentum` with
+    learning rate :math:`\eta = \tilde\eta(1-\beta)` (the velocities differ by the factor
+    :math:`-\tilde\eta`). ``bias_correction`` divides :math:`m_t` by :math:`1-\beta^t`.
+    Keras has no twin of this form; ``to_keras`` translates it to ``SGD``. The state slot
+    is called ``velocity``. Rule: :mod:`lessons_lib.rules.sgd` with ``ewma=True``.
     """
+
+    rule = _sgd.SGD
+    keras_name = None
+    defaults = {"beta": 0.9, "bias_correction": False}
 
     def __init__(
         self,
-        learning_rate: ArrayLike = 0.1,
+        learning_rate: ArrayLike | Schedule = 0.1,
         beta: ArrayLike = 0.9,
         bias_correction: bool = False,
         weight_decay: ArrayLike | None = None,
     ):
-        self.beta = _beta("beta", beta)
-        self.bias_correction = _flag("bias_correction", bias_correction)
-        super().__init__(learning_rate, weight_decay)
+        super().__init__(**_own(locals()))
 
-    def _update(self, w: np.ndarray, g: np.ndarray) -> np.ndarray:
-        b = self.beta
-        v = self.state["velocity"] = b * self._slot("velocity", w) + (1 - b) * g
+    def hyper(self) -> dict[str, Any]:
+        return {"momentum": self.beta, "ewma": True, "bias_correction": self.bias_correction}
+
+    def keras_config(self) -> dict[str, Any]:
+        """``SGD(learning_rate=lr*(1-beta), momentum=beta)``, weight decay rescaled by
+        ``1/(1-beta)`` so that ``lr * weight_decay`` is unchanged."""
         if self.bias_correction:
-            v = v / (1 - b**self.iterations)
-        return w - self.learning_rate * v
+            raise ValueError("Keras has no bias-corrected momentum; use bias_correction=False")
+        if callable(self.learning_rate) or any(
+            np.ndim(v) for v in (self.learning_rate, self.beta, self.weight_decay or 0.0)
+        ):
+            raise ValueError("to_keras needs scalar hyperparameters; this optimizer holds arrays")
+        scale = 1 - self.beta
+        wd = self.weight_decay
+        return {
+            "learning_rate": float(self.learning_rate * scale),
+            "momentum": float(self.beta),
+            "weight_decay": None if wd is None else float(wd / scale),
+        }
 
 
 class LookaheadNesterov(Optimizer):
     r"""Nesterov's accelerated gradient in its textbook look-ahead form.
 
-    :math:`v \leftarrow \mu v - \eta \nabla f(w + \mu v),\quad w \leftarrow w + v`
+    :math:`v_t = \beta v_{t-1} - \eta \nabla f(w_{t-1} + \beta v_{t-1}),\quad
+    w_t = w_{t-1} + v_t`
 
     The gradient is taken at the look-ahead point, so this optimizer needs the gradient
     *function*: call ``step(w, grad_fn)`` with ``grad_fn(points) -> gradients``.
-    With :math:`\tilde w = w + \mu v` (the look-ahead point) the iterates
-    :math:`\tilde w` are exactly those of ``SGD(momentum=mu, nesterov=True)``.
+    With :math:`\tilde w = w + \beta v` (the look-ahead point) the iterates
+    :math:`\tilde w` are exactly those of ``SGD(momentum=beta, nesterov=True)``.
+    Rule: classical momentum (:mod:`lessons_lib.rules.sgd`), given the look-ahead gradient.
     """
 
-    def __init__(self, learning_rate: ArrayLike = 0.01, momentum: ArrayLike = 0.9):
-        self.momentum = _hyper("momentum", momentum, 0.0, 1.0, low_inclusive=True)
-        super().__init__(learning_rate)
+    rule = _sgd.SGD
+    keras_name = None
+    defaults = {"momentum": 0.9}
+
+    def __init__(self, learning_rate: ArrayLike | Schedule = 0.01, momentum: ArrayLike = 0.9):
+        super().__init__(learning_rate, None, momentum=momentum)
 
     def lookahead(self, params: ArrayLike) -> np.ndarray:
-        """The point where the next gradient is evaluated: :math:`w + \\mu v`."""
-        w = np.asarray(params, dtype=float)
-        return w + self.momentum * self.state.get("velocity", 0.0)
+        r"""The point where the next gradient is evaluated: :math:`w + \beta v`."""
+        return _sgd.lookahead(np.asarray(params, dtype=float), self.state, self.momentum)
 
     def step(self, params: ArrayLike, grads: Any) -> np.ndarray:  # type: ignore[override]
         """One update; ``grads`` is the gradient function, called at the look-ahead point."""
@@ -283,114 +442,89 @@ class LookaheadNesterov(Optimizer):
         w = np.asarray(params, dtype=float)
         return super().step(w, grads(self.lookahead(w)))
 
-    def _update(self, w: np.ndarray, g: np.ndarray) -> np.ndarray:
-        v = self.state["velocity"] = (
-            self.momentum * self._slot("velocity", w) - self.learning_rate * g
-        )
-        return w + v
+    def keras_config(self) -> dict[str, Any]:
+        """Keras' Nesterov SGD, whose iterates are this optimizer's look-ahead points."""
+        config = {"learning_rate": self.learning_rate, "momentum": self.momentum}
+        if any(np.ndim(v) for v in config.values() if not callable(v)):
+            raise ValueError("to_keras needs scalar hyperparameters; this optimizer holds arrays")
+        return {**config, "nesterov": True}
 
 
 # --------------------------------------------------------------------------- adaptive
 class Adagrad(Optimizer):
     r"""AdaGrad (Duchi et al., 2011) as Keras writes it.
 
-    :math:`s \leftarrow s + g^2,\quad w \leftarrow w - \eta\, g / \sqrt{s + \epsilon}`
+    :math:`s_t = s_{t-1} + g_t^2,\quad w_t = w_{t-1} - \eta\, g_t / \sqrt{s_t + \epsilon}`
 
     ``s`` starts at ``initial_accumulator_value`` (Keras: 0.1). Note that Keras puts
     epsilon *inside* the square root; PyTorch and the paper's common statement put it
-    outside (:math:`\sqrt{s} + \epsilon`). See lesson 05 for when it matters.
+    outside (:math:`\sqrt{s_t} + \epsilon`). See lesson 05 for when it matters.
+    Rule: :mod:`lessons_lib.rules.adagrad`.
     """
 
-    keras_name = "Adagrad"
+    rule = ADAGRAD
 
     def __init__(
         self,
-        learning_rate: ArrayLike = 0.001,
+        learning_rate: ArrayLike | Schedule = 0.001,
         initial_accumulator_value: ArrayLike = 0.1,
         epsilon: ArrayLike = 1e-7,
         weight_decay: ArrayLike | None = None,
     ):
-        self.initial_accumulator_value = _hyper(
-            "initial_accumulator_value", initial_accumulator_value, 0.0, low_inclusive=True
-        )
-        self.epsilon = _epsilon(epsilon)
-        super().__init__(learning_rate, weight_decay)
-
-    def _update(self, w: np.ndarray, g: np.ndarray) -> np.ndarray:
-        s = self._slot("accumulator", w, self.initial_accumulator_value)
-        s = self.state["accumulator"] = s + g * g
-        return w - self.learning_rate * g / np.sqrt(s + self.epsilon)
+        super().__init__(**_own(locals()))
 
 
 class RMSprop(Optimizer):
     r"""RMSProp (Hinton's lecture 6e) as Keras writes it.
 
     .. math::
-        s \leftarrow \rho s + (1-\rho) g^2, \qquad
-        \Delta = \eta\, g / \sqrt{s - \bar g^2 + \epsilon}
+        s_t = \rho s_{t-1} + (1-\rho) g_t^2, \qquad
+        \Delta_t = \eta\, g_t / \sqrt{s_t - \bar g_t^2 + \epsilon}
 
-    where :math:`\bar g \leftarrow \rho \bar g + (1-\rho) g` only when ``centered``
-    (otherwise :math:`\bar g = 0`). Then :math:`w \leftarrow w - \Delta`, or with momentum
-    :math:`m \leftarrow \mu m + \Delta,\; w \leftarrow w - m`. Epsilon is *inside* the
-    square root, as in Keras (PyTorch puts it outside).
+    where :math:`\bar g_t = \rho \bar g_{t-1} + (1-\rho) g_t` only when ``centered``
+    (otherwise :math:`\bar g = 0`). Then :math:`w_t = w_{t-1} - \Delta_t`, or with momentum
+    :math:`b_t = \beta b_{t-1} + \Delta_t,\; w_t = w_{t-1} - b_t`. Epsilon is *inside* the
+    square root, as in Keras (PyTorch puts it outside). Rule: :mod:`lessons_lib.rules.rmsprop`.
     """
 
-    keras_name = "RMSprop"
+    rule = RMSPROP
 
     def __init__(
         self,
-        learning_rate: ArrayLike = 0.001,
+        learning_rate: ArrayLike | Schedule = 0.001,
         rho: ArrayLike = 0.9,
         momentum: ArrayLike = 0.0,
         epsilon: ArrayLike = 1e-7,
         centered: bool = False,
         weight_decay: ArrayLike | None = None,
     ):
-        self.rho = _beta("rho", rho)
-        self.momentum = _hyper("momentum", momentum, 0.0, 1.0, low_inclusive=True)
-        self.epsilon = _epsilon(epsilon)
-        self.centered = _flag("centered", centered)
-        super().__init__(learning_rate, weight_decay)
-
-    def _update(self, w: np.ndarray, g: np.ndarray) -> np.ndarray:
-        rho = self.rho
-        s = self.state["velocity"] = rho * self._slot("velocity", w) + (1 - rho) * g * g
-        denominator = s + self.epsilon
-        if self.centered:
-            gbar = self.state["average_gradient"] = (
-                rho * self._slot("average_gradient", w) + (1 - rho) * g
-            )
-            denominator = denominator - gbar * gbar
-        increment = self.learning_rate * g / np.sqrt(denominator)
-        if not np.any(self.momentum):
-            return w - increment
-        m = self.state["momentum"] = self.momentum * self._slot("momentum", w) + increment
-        return w - m
+        super().__init__(**_own(locals()))
 
 
 class Adam(Optimizer):
     r"""Adam (Kingma & Ba, 2015): momentum + RMSProp + bias correction.
 
     .. math::
-        m \leftarrow \beta_1 m + (1-\beta_1) g, \quad
-        v \leftarrow \beta_2 v + (1-\beta_2) g^2, \quad
-        \hat m = \frac{m}{1-\beta_1^t}, \quad \hat v = \frac{v}{1-\beta_2^t}
+        m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t, \quad
+        v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2, \quad
+        \hat m_t = \frac{m_t}{1-\beta_1^t}, \quad \hat v_t = \frac{v_t}{1-\beta_2^t}
 
     ``epsilon_mode="keras"`` (default; Keras, and Algorithm 1's "efficient version" in the
     paper) applies epsilon to the *uncorrected* root:
-    :math:`w \leftarrow w - \eta_t\, m / (\sqrt{v} + \hat\epsilon)` with
+    :math:`w_t = w_{t-1} - \eta_t\, m_t / (\sqrt{v_t} + \hat\epsilon)` with
     :math:`\eta_t = \eta \sqrt{1-\beta_2^t} / (1-\beta_1^t)`.
     ``epsilon_mode="paper"`` is Algorithm 1 as printed (and PyTorch):
-    :math:`w \leftarrow w - \eta\, \hat m / (\sqrt{\hat v} + \epsilon)`.
+    :math:`w_t = w_{t-1} - \eta\, \hat m_t / (\sqrt{\hat v_t} + \epsilon)`.
     The two agree when :math:`\hat\epsilon = \epsilon\sqrt{1-\beta_2^t}`.
     ``amsgrad`` (Reddi et al., 2018) uses the running maximum of ``v``.
+    Rule: :mod:`lessons_lib.rules.adam`.
     """
 
-    keras_name = "Adam"
+    rule = ADAM
 
     def __init__(
         self,
-        learning_rate: ArrayLike = 0.001,
+        learning_rate: ArrayLike | Schedule = 0.001,
         beta_1: ArrayLike = 0.9,
         beta_2: ArrayLike = 0.999,
         epsilon: ArrayLike = 1e-7,
@@ -398,41 +532,23 @@ class Adam(Optimizer):
         weight_decay: ArrayLike | None = None,
         epsilon_mode: str = "keras",
     ):
-        self.beta_1 = _beta("beta_1", beta_1)
-        self.beta_2 = _beta("beta_2", beta_2)
-        self.epsilon = _epsilon(epsilon)
-        self.amsgrad = _flag("amsgrad", amsgrad)
-        if epsilon_mode not in ("keras", "paper"):
-            raise ValueError(f"epsilon_mode must be 'keras' or 'paper', got {epsilon_mode!r}")
-        self.epsilon_mode = epsilon_mode
-        super().__init__(learning_rate, weight_decay)
+        super().__init__(**_own(locals()))
 
-    def _update(self, w: np.ndarray, g: np.ndarray) -> np.ndarray:
-        b1, b2, t = self.beta_1, self.beta_2, self.iterations
-        m = self.state["m"] = b1 * self._slot("m", w) + (1 - b1) * g
-        v = self.state["v"] = b2 * self._slot("v", w) + (1 - b2) * g * g
-        if self.amsgrad:
-            v = self.state["v_hat"] = np.maximum(self._slot("v_hat", w), v)
-        if self.epsilon_mode == "paper":
-            m_hat, v_hat = m / (1 - b1**t), v / (1 - b2**t)
-            return w - self.learning_rate * m_hat / (np.sqrt(v_hat) + self.epsilon)
-        alpha = self.learning_rate * np.sqrt(1 - b2**t) / (1 - b1**t)
-        return w - alpha * m / (np.sqrt(v) + self.epsilon)
 
 
 class AdamW(Adam):
     r"""Adam with decoupled weight decay (Loshchilov & Hutter, 2019), Keras defaults.
 
-    :math:`w \leftarrow w - \eta\lambda w` before the Adam update (``weight_decay`` =
+    :math:`w \leftarrow w - w\lambda\eta` before the Adam update (``weight_decay`` =
     :math:`\lambda`, Keras default 0.004). Unlike L2 regularisation the decay is not
-    divided by :math:`\sqrt{\hat v}`.
+    divided by :math:`\sqrt{\hat v}`. Rule: :mod:`lessons_lib.rules.adam` (``ADAMW``).
     """
 
-    keras_name = "AdamW"
+    rule = ADAMW
 
     def __init__(
         self,
-        learning_rate: ArrayLike = 0.001,
+        learning_rate: ArrayLike | Schedule = 0.001,
         weight_decay: ArrayLike = 0.004,
         beta_1: ArrayLike = 0.9,
         beta_2: ArrayLike = 0.999,
@@ -444,17 +560,10 @@ class AdamW(Adam):
                 "weight_decay must be a real number in [0, inf) for AdamW; "
                 "use Adam for no weight decay"
             )
-        super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay=weight_decay)
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay)
 
 
 # --------------------------------------------------------------------------- Keras bridge
-_KERAS_CLASSES: dict[str, type[Optimizer]] = {
-    "sgd": SGD,
-    "adagrad": Adagrad,
-    "rmsprop": RMSprop,
-    "adam": Adam,
-    "adamw": AdamW,
-}
 # keys Keras configs carry that have no meaning for a single reference update rule; they
 # are accepted when they leave the update unchanged (None/False; ema_momentum is only
 # used when use_ema is on)
@@ -470,47 +579,36 @@ _KERAS_ONLY_KEYS = {
     "gradient_accumulation_steps",
 }
 _HARMLESS_KEYS = {"name", "ema_momentum"}
-# Hyperparameters Keras only ever uses after rounding them through float32: the learning
-# rate lives in a float32 variable, and ``ops.cast(python_float, "float64")`` converts the
-# Python float to a float32 tensor first. Found by running Keras 3 (TensorFlow backend)
-# in float64 against the twin with and without the rounding; tests/test_keras_equivalence.py
-# keeps checking it. (RMSprop's rho/momentum and every epsilon are used exactly.)
-_KERAS_FLOAT32 = {
-    "sgd": ("learning_rate", "momentum", "weight_decay"),
-    "rmsprop": ("learning_rate", "weight_decay"),
-    "adagrad": ("learning_rate", "initial_accumulator_value", "weight_decay"),
-    "adam": ("learning_rate", "weight_decay"),
-    "adamw": ("learning_rate", "weight_decay"),
-}
 
 
-def _float32(value: Any) -> Any:
-    """Round a hyperparameter through float32 as Keras does (see :func:`from_keras`)."""
-    return np.asarray(value, dtype=np.float32).astype(float)[()]
+def optimizer_class(rule: Rule) -> type[Optimizer]:
+    """The class written for ``rule``, or a plain one made from the rule alone."""
+    if rule.name not in _CLASSES:
+        doc = f"{rule.keras_name or rule.name}: {rule.paper}. Rule: lessons_lib.rules."
+        _CLASSES[rule.name] = type(rule.keras_name or rule.name, (Optimizer,),
+                                   {"rule": rule, "__doc__": doc})  # fmt: skip
+    return _CLASSES[rule.name]
 
 
 def from_keras(name: str, /, **config: Any) -> Optimizer:
     r"""Return the reference twin of ``keras.optimizers.<name>(**config)``.
 
-    ``name`` is "SGD", "RMSprop", "Adagrad", "Adam" or "AdamW" (any case); ``config``
-    takes Keras' argument names (``keras_optimizer.get_config()`` works), and missing
-    ones get Keras' defaults.
+    ``name`` is the Keras class name of any rule in ``lessons_lib.rules.REGISTRY`` (any
+    case); ``config`` takes Keras' argument names (``keras_optimizer.get_config()`` works,
+    a serialized learning-rate schedule too), and missing ones get Keras' defaults.
 
     Keras rounds some Python-float hyperparameters through float32 whatever the dtype of
-    the weights: the learning rate (a float32 variable), SGD's momentum, AdamW's
-    ``weight_decay`` and Adagrad's ``initial_accumulator_value``. So
-    ``learning_rate=0.1`` really is ``0.10000000149...`` inside Keras, and the twin rounds
-    those hyperparameters the same way. Against Keras running in float64 it then agrees
-    to rounding error (~1e-15). One exception remains: Keras' Adam uses
-    ``float32(beta)`` in the bias corrections :math:`1-\beta^t` but the exact ``beta``
-    in the moving averages, which no single value can copy. For betas that float32
-    holds exactly (0.75, 0.875, ``float(np.float32(0.9))``) the twin is exact; for
-    ``beta_2=0.999`` the first steps differ by ~2e-5 relatively. In float32 training
-    float32 arithmetic itself is the larger difference.
+    the weights: the learning rate (a float32 variable), ``weight_decay``, and per rule
+    those in its ``keras_float32`` (SGD's momentum, Adagrad's
+    ``initial_accumulator_value``). So ``learning_rate=0.1`` really is ``0.10000000149...``
+    inside Keras, and the twin rounds those hyperparameters the same way
+    (:func:`lessons_lib.rules.keras_hyper`). Keras' Adam uses ``float32(beta)`` in the bias
+    corrections :math:`1-\beta^t` but the exact ``beta`` in the moving averages; the twin
+    does too (the rule's ``keras_flags``). Against Keras running in float64 it then agrees
+    to rounding error (~1e-15). In float32 training float32 arithmetic itself is the
+    larger difference.
     """
-    key = str(name).lower()
-    if key not in _KERAS_CLASSES:
-        raise ValueError(f"name must be one of SGD, RMSprop, Adagrad, Adam, AdamW; got {name!r}")
+    rule = by_keras_name(name)
     unsupported = [
         k
         for k, v in config.items()
@@ -518,17 +616,22 @@ def from_keras(name: str, /, **config: Any) -> Optimizer:
     ]
     if unsupported:
         raise ValueError(f"from_keras cannot reproduce {unsupported}; remove them from the config")
-    cls = _KERAS_CLASSES[key]
+    cls = optimizer_class(rule)
     kwargs = {k: v for k, v in config.items() if k not in _KERAS_ONLY_KEYS}
-    defaults = vars(cls())
-    for hyper in _KERAS_FLOAT32[key]:
-        value = kwargs.get(hyper, defaults[hyper])
-        if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
-            kwargs[hyper] = _float32(value)
+    if isinstance(kwargs.get("learning_rate"), dict):  # a serialized Keras schedule
+        from . import schedules
+
+        spec = kwargs["learning_rate"]
+        kwargs["learning_rate"] = schedules.from_keras(spec["class_name"], **spec["config"])
     try:
-        return cls(**kwargs)
+        keras_args = {*rule.defaults, *_NOT_RULE_KEYWORDS}
+        defaults = {k: v for k, v in cls().get_config().items() if k in keras_args}
+        full = {**defaults, **kwargs}
+        opt = cls(**keras_hyper(rule, full))
     except TypeError as err:
         raise ValueError(f"{name}: {err}; use Keras' argument names") from None
+    opt._rule_flags = dict(rule.keras_flags)
+    return opt
 
 
 def to_keras(opt: Optimizer) -> Any:
@@ -537,32 +640,31 @@ def to_keras(opt: Optimizer) -> Any:
     :class:`EWMAMomentum` becomes ``SGD(learning_rate=lr*(1-beta), momentum=beta)`` (the
     classical form with rescaled learning rate, weight decay rescaled by ``1/(1-beta)`` so
     that ``lr * weight_decay`` is unchanged); :class:`LookaheadNesterov` becomes
-    ``SGD(nesterov=True)``, whose iterates are its look-ahead points.
-    Hyperparameters must be scalars. Imports Keras, which takes a few seconds.
+    ``SGD(nesterov=True)``, whose iterates are its look-ahead points. A schedule becomes
+    Keras' schedule (:func:`lessons_lib.schedules.to_keras`). Hyperparameters must be
+    scalars. Imports Keras, which takes a few seconds.
     """
+    config = opt.keras_config()
     import keras  # lazy: the rest of lessons_lib never needs it
 
-    config = opt.get_config()
-    if any(isinstance(v, list) for v in config.values()):
-        raise ValueError("to_keras needs scalar hyperparameters; this optimizer holds arrays")
-    if isinstance(opt, EWMAMomentum):
-        if opt.bias_correction:
-            raise ValueError("Keras has no bias-corrected momentum; use bias_correction=False")
-        scale = 1 - opt.beta  # Keras' decay is lr * weight_decay: keep the product
-        return keras.optimizers.SGD(
-            learning_rate=float(opt.learning_rate * scale),
-            momentum=float(opt.beta),
-            weight_decay=None if opt.weight_decay is None else float(opt.weight_decay / scale),
-        )
-    if isinstance(opt, LookaheadNesterov):
-        return keras.optimizers.SGD(
-            learning_rate=float(opt.learning_rate), momentum=float(opt.momentum), nesterov=True
-        )
-    if opt.keras_name is None:
-        raise ValueError(f"{type(opt).__name__} has no Keras twin")
-    if isinstance(opt, Adam) and opt.epsilon_mode != "keras":
-        raise ValueError("Keras' Adam uses epsilon_mode='keras'; set it before translating")
-    config.pop("epsilon_mode", None)
-    if isinstance(opt, SGD) and type(opt) is not SGD:  # ClassicalMomentum
-        config["nesterov"] = False
-    return getattr(keras.optimizers, opt.keras_name)(**config)
+    if callable(config.get("learning_rate")):
+        from . import schedules
+
+        config["learning_rate"] = schedules.to_keras(config["learning_rate"])
+    return getattr(keras.optimizers, opt.rule.keras_name)(**config)
+
+
+def optimizer_table() -> str:
+    """The table of every registered rule (class, year, paper, Keras name, state), in
+    Markdown; the module docstring holds the same table for readers of the source."""
+    rows = ["| class | year | paper | Keras | state per parameter tensor |",
+            "| --- | --- | --- | --- | --- |"]  # fmt: skip
+    for rule in REGISTRY.values():
+        cls = optimizer_class(rule)
+        rows.append(f"| {cls.__name__} | {rule.year} | {rule.paper} | "
+                    f"{rule.keras_name or '-'} | {rule.memory} |")  # fmt: skip
+    return "\n".join(rows)
+
+
+# --------------------------------------------------------------------------- H12b's twins
+# (the classes of the other Keras optimizers follow here: a docstring and ``rule = ...``)

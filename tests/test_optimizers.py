@@ -438,3 +438,86 @@ def test_adam_epsilon_modes_agree_exactly_when_epsilon_is_rescaled():
     assert_allclose(path, paper, rtol=1e-13)
     same_eps = run_path(Adam(0.1, beta_2=BETA_2, epsilon=EPS), w0, grads)
     assert np.max(np.abs(same_eps - paper)) > 1e-2
+
+
+# --------------------------------------------------------------------------- the rules
+def _docstring_table():
+    """Rows of the table in lessons_lib.optimizers' docstring, continuation lines joined."""
+    import lessons_lib.optimizers as O
+
+    lines = O.__doc__.splitlines()
+    rules = [i for i, line in enumerate(lines) if line.startswith("=" * 10)]
+    starts = [0] + [j + 1 for j, ch in enumerate(lines[rules[0]]) if ch == " "]
+    ends = starts[1:] + [None]
+    cells = lambda line: [line[a:b].strip() for a, b in zip(starts, ends, strict=True)]  # noqa: E731
+    rows = []
+    for line in lines[rules[1] + 1 : rules[2]]:
+        if line[: starts[1]].strip():
+            rows.append(cells(line))
+        else:
+            rows[-1] = [f"{a} {b}".strip() for a, b in zip(rows[-1], cells(line), strict=True)]
+    return {row[0]: row for row in rows}
+
+
+def test_docstring_table_lists_every_registered_rule_as_the_rule_says():
+    from lessons_lib.optimizers import optimizer_class
+    from lessons_lib.rules import REGISTRY
+
+    table = _docstring_table()
+    for rule in REGISTRY.values():
+        name = optimizer_class(rule).__name__
+        assert name in table, f"{name} is missing from the optimizers table"
+        _, year, _, keras_name, memory = table[name]
+        assert (int(year), keras_name, memory) == (rule.year, rule.keras_name, rule.memory), name
+
+
+def test_learning_rate_may_be_a_schedule_evaluated_at_the_updates_done():
+    seen = []
+
+    def schedule(step):
+        seen.append(step)
+        return 0.1 / (1 + step)
+
+    opt, w = SGD(learning_rate=schedule, momentum=0.5), W0
+    fixed = [SGD(learning_rate=0.1 / (1 + k), momentum=0.5) for k in range(3)]
+    v = np.zeros(2)
+    for k, g in enumerate([[1.0, 2.0], [0.5, -1.0], [2.0, 0.0]]):
+        v = 0.5 * v - fixed[k].learning_rate * np.array(g)  # classical momentum by hand
+        expected = w + v
+        w = opt.step(w, np.array(g))
+        assert_allclose(w, expected, rtol=1e-15)
+    assert seen == [0, 1, 2]
+    opt.reset()
+    with pytest.raises(ValueError, match="learning_rate schedule at step 0"):
+        SGD(learning_rate=lambda step: -1.0).step(W0, W0)
+
+
+def test_variants_are_flags_of_the_rule():
+    """PyTorch's epsilon and Adam without bias correction, by hand, from one rule each."""
+    g = np.array([2.0, -1.0])
+    rms = RMSprop(0.1, rho=0.5, epsilon=0.25).variant(epsilon_outside=True).step(W0, g)
+    assert_allclose(rms, W0 - 0.1 * g / (np.sqrt(0.5 * g * g) + 0.25), rtol=1e-15)
+    ada = Adagrad(0.1, initial_accumulator_value=0.0, epsilon=0.25)
+    assert_allclose(ada.variant(epsilon_outside=True).step(W0, g),
+                    W0 - 0.1 * g / (np.abs(g) + 0.25), rtol=1e-15)  # fmt: skip
+    adam = Adam(**ADAM).variant(bias_correction=False)
+    m, v = 0.5 * g, 0.25 * g * g
+    assert_allclose(adam.step(W0, g), W0 - 0.1 * m / (np.sqrt(v) + 0.25), rtol=1e-15)
+    assert "variant(bias_correction=False)" in repr(adam)
+    with pytest.raises(ValueError, match="not flags"):
+        Adam().variant(amsgrad=True)  # a hyperparameter: set it in the constructor
+    with pytest.raises(ValueError, match="not flags"):
+        Adam().variant(centred=True)
+
+
+def test_a_rule_without_a_class_still_runs_and_translates():
+    """from_keras works from the rule registry alone (a plain class is made for it)."""
+    from lessons_lib.optimizers import from_keras, optimizer_class
+    from lessons_lib.rules import REGISTRY
+
+    for rule in REGISTRY.values():
+        if rule.keras_name:
+            opt = from_keras(rule.keras_name)
+            assert isinstance(opt, optimizer_class(rule))
+            w = opt.step(np.ones((3, 2)), np.full((3, 2), 0.5))
+            assert w.shape == (3, 2) and np.all(np.isfinite(w))

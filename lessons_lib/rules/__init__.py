@@ -1,5 +1,42 @@
-"""Update rules, each written once (see ``_base`` for the contract)."""
+"""Update rules, each written once (see ``_base`` for the contract).
 
-from ._base import Rule, State
+:data:`REGISTRY` maps a rule's name to it, one line per rule; ``lessons_lib.optimizers``
+and ``lessons_lib.keras_bridge`` find rules here, so a rule registered here can be run in
+NumPy, translated from and to Keras, and run inside Keras.
+"""
 
-__all__ = ["Rule", "State"]
+from ._base import RANGES, Rule, State, check_value, float32, keras_hyper
+from .adagrad import ADAGRAD
+from .adam import ADAM, ADAMW
+from .rmsprop import RMSPROP
+from .sgd import SGD
+
+REGISTRY: dict[str, Rule] = {
+    "sgd": SGD,
+    "adagrad": ADAGRAD,
+    "rmsprop": RMSPROP,
+    "adam": ADAM,
+    "adamw": ADAMW,
+    # -- H12b's twins: one line each below (e.g. "adamax": ADAMAX) --
+}
+
+
+def by_keras_name(name: str) -> Rule:
+    """The registered rule whose Keras class is ``name`` (any case)."""
+    for rule in REGISTRY.values():
+        if rule.keras_name and rule.keras_name.lower() == str(name).lower():
+            return rule
+    known = ", ".join(r.keras_name for r in REGISTRY.values() if r.keras_name)
+    raise ValueError(f"name must be one of {known}; got {name!r}")
+
+
+__all__ = [
+    "RANGES",
+    "REGISTRY",
+    "Rule",
+    "State",
+    "by_keras_name",
+    "check_value",
+    "float32",
+    "keras_hyper",
+]
