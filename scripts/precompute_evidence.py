@@ -243,7 +243,22 @@ def init_worker(threads: int) -> None:
     _STATE.update(split=prepare(data, VAL_FRACTION, seed=SPLIT_SEED), threads=threads)
 
 
-def train_run(cfg: dict, probe: bool = True) -> dict:
+def _EpochLog(name: str):  # noqa: N802 (a class factory: Keras is imported late)
+    """A callback printing one line per epoch (seconds, validation accuracy) to the log."""
+    import keras
+
+    class EpochLog(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            print(f"  {name} epoch {epoch + 1}: {time.perf_counter() - self.start:.2f} s, "
+                  f"val_acc {(logs or {}).get('val_accuracy', float('nan')):.4f}", flush=True)
+
+    return EpochLog()
+
+
+def train_run(cfg: dict, probe: bool = True, log_epochs: bool = True) -> dict:
     """Train one configuration; return the file's content."""
     from lessons_lib.training import OptimizerProbe, build_mlp, keras_optimizer, train
 
@@ -253,6 +268,8 @@ def train_run(cfg: dict, probe: bool = True) -> dict:
     if cfg["weight_decay"] is not None:
         opt.exclude_from_weight_decay(var_names=["bias"])  # L2 acts on kernels only, too
     callbacks = [OptimizerProbe(split.x_train[:PROBE_SIZE], split.y_train[:PROBE_SIZE])]
+    if log_epochs:
+        callbacks.append(_EpochLog(run_name(cfg)))
     model = build_mlp(cfg["seed"], l2=cfg["l2"])
     start = time.perf_counter()
     cpu, load = time.process_time(), os.getloadavg()[0]
