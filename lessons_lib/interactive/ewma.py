@@ -1,5 +1,5 @@
 r"""Figures for lesson 02, the exponentially weighted moving average (EWMA)
-:math:`v_t = \beta v_{t-1} + (1-\beta) x_t` and its bias correction :math:`v_t/(1-\beta^t)`.
+:math:`m_t = \beta m_{t-1} + (1-\beta) x_t` and its bias correction :math:`m_t/(1-\beta^t)`.
 
 Interactive (see ``INTERACTIVE``): ``ewma_figure`` (a noisy series averaged with and
 without bias correction, and the weights the last average gives to each point).
@@ -60,15 +60,15 @@ def _ewma_frame(xmax: float):
         xlim=(0.5, xmax + 0.5),
         ylim=(1e-4, 2.0),
         xlabel="reading i",
-        ylabel="weight in v_t (log scale)",
+        ylabel="weight in m_t (log scale)",
     )
     frame_legend(
         fig,
         [
             handle("readings x_t", RAW_COLOR, linestyle="", marker="o", markersize=6),
             handle("true signal", "0.25", linestyle="--", linewidth=1.5),
-            handle("EWMA v_t", PLAIN_COLOR),
-            handle("corrected v_t / (1 − β^t)", CORRECTED_COLOR),
+            handle("EWMA m_t", PLAIN_COLOR),
+            handle("corrected m_t / (1 − β^t)", CORRECTED_COLOR),
             handle("weights", PLAIN_COLOR, linewidth=8, alpha=0.8),
             handle("last 1/(1−β) steps", CORRECTED_COLOR, linewidth=8, alpha=0.15),
         ],
@@ -89,7 +89,7 @@ def ewma_figure(beta: float = 0.9, n_points: int = 60) -> Figure:
     ax.plot(t, signal(t), "--", color="0.25", linewidth=1.5)
     ax.plot(t, plain, color=PLAIN_COLOR)
     ax.plot(t, corrected, color=CORRECTED_COLOR)
-    title(ax, f"β = {beta:.3g}: first average v_1 = {plain[0]:.1f}, corrected {corrected[0]:.1f}")
+    title(ax, f"β = {beta:.3g}: first average m_1 = {plain[0]:.1f}, corrected {corrected[0]:.1f}")
     window = float(effective_window(beta))
     ax2.axvspan(max(n - window, 0.5), n + 0.5, color=CORRECTED_COLOR, alpha=0.15)
     ax2.stairs(
