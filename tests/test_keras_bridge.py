@@ -34,6 +34,8 @@ import pytest  # noqa: E402
 
 from lessons_lib import optimizers as O  # noqa: E402
 from lessons_lib.keras_bridge import adam_rule, keras_optimizer, rule_for  # noqa: E402
+from lessons_lib.rules import REGISTRY  # noqa: E402
+from lessons_lib.rules.adam import ADAM  # noqa: E402
 
 F32_EXACT = {"beta_1": 0.875, "beta_2": 0.998046875}  # 1 - 2**-3, 1 - 2**-9
 
@@ -57,21 +59,32 @@ def _gradients(steps: int = 50) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- 1. NumPy
-@pytest.mark.parametrize("opt", CONFIGS + [O.Adam(epsilon_mode="paper", epsilon=0.1)],
+@pytest.mark.parametrize("opt", CONFIGS + [O.Adam(epsilon_mode="paper", epsilon=0.1, **F32_EXACT)],
                          ids=repr)  # fmt: skip
 def test_rule_in_numpy_equals_the_reference_optimizer(opt):
-    rule, init, hyper = rule_for(opt)
+    """What the bridge hands Keras (rule + keywords) run in NumPy is the optimizer itself
+    (these hyperparameters are ones float32 holds exactly, so Keras' rounding is moot)."""
+    rule, hyper = rule_for(opt)
     w = ref = np.linspace(-1, 1, 12).reshape(3, 4)
-    state = {k: np.full_like(w, v) for k, v in init.items()}
+    state = rule.init(w, np, **hyper)
     lr, wd = opt.learning_rate, opt.weight_decay
     opt.reset()
     for t, g in enumerate(_gradients(), start=1):
         if wd is not None:  # Keras applies decoupled weight decay before the rule
-            w = w - lr * wd * w
-        w, new = rule(w, g, state, t, np, learning_rate=lr, **hyper)
-        state.update(new)
+            w = w - w * wd * lr
+        w, state = rule.update(w, g, state, t, lr, np, **hyper)
         ref = opt.step(ref, g)
         np.testing.assert_allclose(w, ref, rtol=0, atol=1e-13)
+
+
+def test_adam_rule_alias_is_the_registered_rule():
+    rng = np.random.default_rng(3)
+    w, g = rng.normal(size=(2, 3)), rng.normal(size=(2, 3))
+    state = {"m": rng.normal(size=(2, 3)), "v": rng.random((2, 3))}
+    hyper = dict(beta_1=0.8, beta_2=0.888, epsilon=1e-2)
+    got = adam_rule(w, g, state, 3, np, learning_rate=0.1, **hyper)
+    want = ADAM.update(w, g, state, 3, 0.1, np, **hyper)
+    np.testing.assert_array_equal(got[0], want[0])
 
 
 def test_bad_sources_are_clear_errors():
@@ -81,8 +94,10 @@ def test_bad_sources_are_clear_errors():
         keras_optimizer(O.Adam(learning_rate=np.array([0.1, 0.2])))
     with pytest.raises(ValueError, match="slots="):
         keras_optimizer(adam_rule)
+    with pytest.raises(ValueError, match="known rules"):
+        keras_optimizer("sophia")
     with pytest.raises(ValueError, match="source must be"):
-        keras_optimizer("adam")
+        keras_optimizer(42)
 
 
 # --------------------------------------------------------------------------- 2. Keras
@@ -102,6 +117,19 @@ def test_bridge_equals_keras_optimizer_step_by_step(opt):
     grads = _gradients()
     bridge = _apply(keras_optimizer(opt), grads)
     keras_own = _apply(O.to_keras(opt), grads)
+    np.testing.assert_allclose(bridge, keras_own, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", [n for n, rule in REGISTRY.items() if rule.keras_name])
+def test_every_registered_rule_runs_in_keras_as_keras_does(name):
+    """Any rule of the registry, by name, with Keras' defaults (decimal betas, which Keras
+    rounds in places) and a decimal learning rate: the same weights as Keras' own."""
+    import keras
+
+    keras_name = REGISTRY[name].keras_name
+    grads = _gradients()
+    bridge = _apply(keras_optimizer(name, learning_rate=0.05), grads)
+    keras_own = _apply(getattr(keras.optimizers, keras_name)(learning_rate=0.05), grads)
     np.testing.assert_allclose(bridge, keras_own, rtol=0, atol=1e-12)
 
 
