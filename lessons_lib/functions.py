@@ -24,6 +24,8 @@ __all__ = [
     "noisy",
     "OBJECTIVES",
     "get_objective",
+    "Regression",
+    "regression_problem",
 ]
 
 Bounds = tuple[tuple[float, float], tuple[float, float]]
@@ -47,6 +49,17 @@ class Objective:
 
     def grad(self, p: Any) -> np.ndarray:
         return self.grad_f(_points(p))
+
+    @property
+    def f_star(self) -> float:
+        r""":math:`f^\star`, the value at the lowest of the minima."""
+        return min(float(self(np.array(m, dtype=float))) for m in self.minima)
+
+    def gap(self, losses: Any, floor: float = 1e-16) -> np.ndarray:
+        r""":math:`f(w_t) - f^\star` for the given losses, floored at ``floor`` (so that a
+        log scale can draw a run that reached the minimum); NaN (a stopped run) stays NaN."""
+        with np.errstate(invalid="ignore"):
+            return np.maximum(np.asarray(losses, dtype=float) - self.f_star, floor)
 
     def grid(self, n: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``X, Y, Z`` on an ``n x n`` grid over the bounds, ready for ``contour``."""
@@ -245,3 +258,40 @@ def get_objective(name: str) -> Objective:
     if name not in OBJECTIVES:
         raise ValueError(f"unknown objective {name!r}; choose one of {sorted(OBJECTIVES)}")
     return OBJECTIVES[name]()
+
+
+# --------------------------------------------------------------------------- a regression
+@dataclass(frozen=True)
+class Regression:
+    r"""Least squares :math:`L(w) = \frac{s}{2n}\|Xw - y\|^2` on a small made-up dataset
+    (``s`` = ``scale``: a smaller scale means smaller gradients, the same minimum)."""
+
+    X: np.ndarray
+    y: np.ndarray
+    scale: float = 1.0
+
+    @property
+    def w0(self) -> np.ndarray:
+        return np.zeros(self.X.shape[1])
+
+    def loss(self, w: Any) -> np.ndarray:
+        r = np.asarray(w, dtype=float) @ self.X.T - self.y
+        return 0.5 * self.scale * np.mean(r * r, axis=-1)
+
+    def grad(self, w: Any) -> np.ndarray:
+        r = np.asarray(w, dtype=float) @ self.X.T - self.y
+        return self.scale * (r @ self.X) / len(self.y)
+
+
+def regression_problem(
+    n: int = 64, dead_feature: bool = True, scale: float = 1.0, seed: int = 0
+) -> Regression:
+    """Two informative features and, with ``dead_feature``, a third that is 0 in every
+    example (like a border pixel that is black in every image): its gradient is always 0.
+    ``scale`` multiplies the loss and so every gradient."""
+    if not (np.isfinite(scale) and scale > 0):
+        raise ValueError(f"scale (loss multiplier) must be a number > 0, got {scale!r}")
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3)) * np.array([1.0, 0.3, 0.0])
+    y = X[:, :2] @ np.array([2.0, -3.0]) + 0.1 * rng.normal(size=n)
+    return Regression(X if dead_feature else X[:, :2], y, float(scale))

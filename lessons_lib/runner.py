@@ -1,13 +1,20 @@
-"""Run an optimizer on a 2-D objective and keep the whole path.
+"""Run an optimizer and keep the whole path: the one home of the lessons' runners.
 
-One call runs one start point or thousands: ``start`` of shape ``(..., 2)`` gives
-paths of shape ``(steps + 1, ..., 2)``. A run that diverges (a non-finite value, or a
-point far outside the objective's plot bounds) is stopped there: its later points are
-NaN and ``diverged_at`` holds the step. No overflow warnings escape.
+* :func:`run`: an optimizer on a 2-D objective. One call runs one start point or
+  thousands: ``start`` of shape ``(..., 2)`` gives paths of shape ``(steps + 1, ..., 2)``.
+  A run that diverges (a non-finite value, or a point far outside the objective's plot
+  bounds) is stopped there: its later points are NaN and ``diverged_at`` holds the step.
+* :func:`run_step_rule` and its two shapes :func:`run_adam_rule` /
+  :func:`run_accumulator_rule`: a step function written as in the exercises (or a
+  deliberately wrong one of :mod:`lessons_lib.pitfalls`) on any gradient function, and
+  :func:`run_optimizer`, an optimizer the same way, for right-vs-wrong comparisons.
+
+No overflow warnings escape.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +23,16 @@ import numpy as np
 from .functions import Objective
 from .optimizers import LookaheadNesterov, Optimizer
 
-__all__ = ["Trajectory", "run", "far_limit"]
+__all__ = [
+    "RuleRun",
+    "Trajectory",
+    "far_limit",
+    "run",
+    "run_accumulator_rule",
+    "run_adam_rule",
+    "run_optimizer",
+    "run_step_rule",
+]
 
 
 @dataclass(frozen=True)
@@ -135,3 +151,75 @@ def run(
             if not alive.any():
                 break
     return Trajectory(points, losses, diverged_at)
+
+
+# --------------------------------------------------------------------------- step functions
+class RuleRun:
+    """Path of a step rule: ``points`` (steps+1, n) and ``broke_at`` (first step whose
+    parameters were not finite, -1 if none). The run stops there: ``points[broke_at]``
+    holds the broken parameters, later rows are NaN."""
+
+    def __init__(self, points: np.ndarray, broke_at: int):
+        self.points, self.broke_at = points, broke_at
+
+    def step_lengths(self) -> np.ndarray:
+        """:math:`\\|w_t - w_{t-1}\\|` for t = 1..steps (NaN once broken)."""
+        return np.linalg.norm(np.diff(self.points, axis=0), axis=-1)
+
+
+GradFn = Callable[[np.ndarray], np.ndarray]
+
+
+def run_step_rule(
+    step: Callable[..., tuple],
+    grad_fn: GradFn,
+    w0: Any,
+    steps: int,
+    n_state: int = 0,
+    with_t: bool = False,
+    **hyper: Any,
+) -> RuleRun:
+    """Run ``step(w, *state, g[, t], **hyper) -> (w, *state)`` from ``w0`` (a 1-D array),
+    its ``n_state`` state arrays starting at 0; ``t`` (1 at the first step) is passed
+    when ``with_t``. Stops at the first step whose parameters are not finite."""
+    w = np.asarray(w0, dtype=float)
+    if w.ndim != 1:
+        raise ValueError(f"w0 must be a 1-D array of parameters, got shape {w.shape}")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise ValueError(f"steps must be a whole number >= 1, got {steps!r}")
+    state = [np.zeros_like(w) for _ in range(n_state)]
+    points = np.full((steps + 1, w.size), np.nan)
+    points[0] = w
+    with np.errstate(all="ignore"):
+        for t in range(1, steps + 1):
+            args = (w, *state, grad_fn(w)) + ((t,) if with_t else ())
+            w, *state = step(*args, **hyper)
+            points[t] = w
+            if not np.all(np.isfinite(w)):
+                return RuleRun(points, t)
+    return RuleRun(points, -1)
+
+
+def run_adam_rule(
+    step: Callable[..., tuple], grad_fn: GradFn, w0: Any, steps: int, **hyper: Any
+) -> RuleRun:
+    """Run an Adam-shaped ``step(w, m, v, g, t, **hyper)`` from ``w0`` (moments start at 0)."""
+    return run_step_rule(step, grad_fn, w0, steps, n_state=2, with_t=True, **hyper)
+
+
+def run_accumulator_rule(
+    step: Callable[..., tuple], grad_fn: GradFn, w0: Any, steps: int, **hyper: Any
+) -> RuleRun:
+    """Run an AdaGrad/RMSProp-shaped ``step(w, s, g, **hyper)`` from ``w0`` (s starts at 0)."""
+    return run_step_rule(step, grad_fn, w0, steps, n_state=1, **hyper)
+
+
+def run_optimizer(optimizer: Optimizer, grad_fn: GradFn, w0: Any, steps: int) -> RuleRun:
+    """Run a :mod:`lessons_lib.optimizers` optimizer the same way, for a right-vs-wrong
+    comparison on the same problem (its state is reset first)."""
+    optimizer.reset()
+
+    def step(w: np.ndarray, g: np.ndarray) -> tuple[np.ndarray]:
+        return (optimizer.step(w, np.nan_to_num(g)),)
+
+    return run_step_rule(step, grad_fn, w0, steps)

@@ -173,3 +173,15 @@ def test_himmelblau_has_four_distinct_minima():
 def test_bad_input_is_a_value_error(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@pytest.mark.parametrize("name", OBJECTIVES)
+def test_gap_is_the_distance_above_the_lowest_minimum(name):
+    obj = get_objective(name)
+    values = [float(obj(np.array(m, dtype=float))) for m in obj.minima]
+    assert obj.f_star == min(values)
+    start_loss = float(obj(np.array(obj.start)))
+    losses = np.array([start_loss, obj.f_star, np.nan])
+    gap = obj.gap(losses)
+    assert gap[0] == pytest.approx(start_loss - min(values)) and gap[0] > 0
+    assert gap[1] == 1e-16 and np.isnan(gap[2])  # floored for log plots; NaN stays NaN
