@@ -318,6 +318,8 @@ def test_02_exercise_2_3_truth(capsys):
 def _keras_default(module: str, cls: str, argument: str):
     """A default argument of a Keras optimizer, read from its source (no TensorFlow import)."""
     spec = importlib.util.find_spec("keras")  # finds the package without importing it
+    if spec is None or spec.origin is None:
+        pytest.skip("Keras is not installed (a core install): its defaults cannot be read")
     path = Path(spec.origin).parent / "src" / "optimizers" / f"{module}.py"
     tree = ast.parse(path.read_text(encoding="utf-8"))
     init = next(
