@@ -6,6 +6,7 @@ independently of the reference inside lessons_lib.checks.
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -287,12 +288,9 @@ def test_bias_correction_step_mistakes_raise_no_warnings(capsys):
 @pytest.mark.parametrize(
     "prediction, verdict",
     [
-        (None, "You have not committed a prediction"),
         (1.0, "Your prediction 1 is wrong."),
         (1.5, "Your prediction 1.5 is right."),
         ("1.5", "Your prediction 1.5 is right."),
-        ("fast", "is not a number"),
-        (0.7, "is not one of the choices"),
     ],
 )
 def test_reveal_fastest_learning_rate(capsys, prediction, verdict):
@@ -307,14 +305,27 @@ def test_reveal_fastest_learning_rate(capsys, prediction, verdict):
 
 
 @pytest.mark.parametrize(
-    "prediction, verdict",
+    "reveal, prediction, message",
     [
-        (None, "You have not committed a prediction"),
-        (100, "0.33 times the truth"),
-        (300, "within 10 %"),
-        ("soon", "is not a number of steps"),
-        (0, "is not a positive number of steps"),
+        (checks.reveal_fastest_learning_rate, None, "No prediction committed yet"),
+        (checks.reveal_fastest_learning_rate, "fast", "is not a number"),
+        (checks.reveal_fastest_learning_rate, 0.7, "is not one of the choices"),
+        (checks.reveal_steps_to_level, None, "No prediction committed yet"),
+        (checks.reveal_steps_to_level, "soon", "is not a number"),
+        (checks.reveal_steps_to_level, 0, "is not a positive number of steps"),
     ],
+)
+def test_reveal_hides_the_answer_until_a_valid_prediction(capsys, reveal, prediction, message):
+    assert reveal(prediction) is None
+    out = capsys.readouterr().out.strip()
+    assert len(out.splitlines()) == 1 and message in out
+    assert "then run this cell again" in out
+    assert not re.search(r"\d{2}", out)  # no step counts or rates given away
+
+
+@pytest.mark.parametrize(
+    "prediction, verdict",
+    [(100, "0.33 times the truth"), (300, "within 10 %"), ("290", "within 10 %")],
 )
 def test_reveal_steps_to_level(capsys, prediction, verdict):
     truth = checks.reveal_steps_to_level(prediction)

@@ -242,7 +242,7 @@ def test_01_exercise_1_3_fastest_of_the_four_is_1_5(capsys):
     assert min(steps, key=steps.get) == 1.5
     assert steps[1.0] > steps[1.5] and steps[1.9] > steps[1.5]
     assert 1 - 1.0 * L == 0  # "eta = 1.0 lands on the valley floor in a single step"
-    assert checks.reveal_fastest_learning_rate(None) == 1.5
+    assert checks.reveal_fastest_learning_rate(1.0) == 1.5
     printed = capsys.readouterr().out
     for eta, k in steps.items():
         assert re.search(rf"^\s*{eta:.1f}\s+\S+\s+{k}$", printed, flags=re.M)
@@ -311,7 +311,7 @@ def test_02_exercise_2_3_truth(capsys):
     first = int(np.argmax(shown >= 0.95)) + 1
     assert first == 299 and first > 2 * effective_window(0.99)
     assert round(1 - 0.99**100, 3) == 0.634
-    assert checks.reveal_steps_to_level(None, beta=0.99, level=0.95) == first
+    assert checks.reveal_steps_to_level(100, beta=0.99, level=0.95) == first
     assert f"step t = {first} " in capsys.readouterr().out
 
 

@@ -199,11 +199,17 @@ def first_step_at_level(beta: float, level: float) -> int:
     return int(np.argmax(shown >= level)) + 1
 
 
-def reveal_steps_to_level(prediction: Any, beta: float = 0.99, level: float = 0.95) -> int:
-    """Exercise 2.3: the step at which the plain EWMA of a constant first shows ``level`` of
-    it, against the learner's ``prediction`` (a number of steps). Returns the true step."""
+def reveal_steps_to_level(prediction: Any, beta: float = 0.99, level: float = 0.95) -> int | None:
+    """Exercise 2.3: once ``prediction`` is a number of steps, print the step at which the
+    plain EWMA of a constant first shows ``level`` of it, and how far the prediction was.
+    Returns that step; without a valid prediction, says what to set and returns None (the
+    answer stays hidden until the learner has committed)."""
     from ..ewma import effective_window
 
+    value, problem = _read_steps(prediction)
+    if problem:
+        print(problem)
+        return None
     truth = first_step_at_level(beta, level)
     window = float(effective_window(beta))
     print(
@@ -215,20 +221,23 @@ def reveal_steps_to_level(prediction: Any, beta: float = 0.99, level: float = 0.
         f"1 - beta^{window:.0f} = {1 - beta**window:.3f} of it: the window says how far back "
         f"the average looks, not how soon the start-up bias is gone."
     )
-    print(_verdict_on_number(prediction, truth))
+    ratio = value / truth
+    if 0.9 <= ratio <= 1.1:
+        print(f"Your prediction {value:g} is within 10 % of the truth: well reasoned.")
+    else:
+        print(f"Your prediction {value:g} is {ratio:.2g} times the truth.")
     return truth
 
 
-def _verdict_on_number(prediction: Any, truth: int) -> str:
+def _read_steps(prediction: Any) -> tuple[float, str]:
+    """The prediction as a positive number, or a message saying what to set instead."""
+    ask = "set prediction in the cell above to a number of steps, then run this cell again."
     if prediction is None:
-        return "You have not committed a prediction (set prediction to a number of steps)."
+        return 0.0, "No prediction committed yet: " + ask
     try:
         value = float(prediction)
     except (TypeError, ValueError):
-        return f"Your prediction {prediction!r} is not a number of steps."
+        return 0.0, f"Your prediction {prediction!r} is not a number: " + ask
     if not value > 0:
-        return f"Your prediction {value:g} is not a positive number of steps."
-    ratio = value / truth
-    if 0.9 <= ratio <= 1.1:
-        return f"Your prediction {value:g} is within 10 % of the truth: well reasoned."
-    return f"Your prediction {value:g} is {ratio:.2g} times the truth."
+        return 0.0, f"Your prediction {value:g} is not a positive number of steps: " + ask
+    return value, ""

@@ -110,17 +110,24 @@ def _race_steps(rates=RACE_RATES, kappa: float = 10.0, tol: float = 1e-6) -> np.
     return np.where(below.any(axis=0), below.argmax(axis=0), -1)
 
 
-def reveal_fastest_learning_rate(prediction: Any) -> float:
-    """Exercise 1.3: run the four learning rates, print the steps each needs and which one
-    is fastest, and compare with the learner's ``prediction``. Returns the fastest rate."""
+def reveal_fastest_learning_rate(prediction: Any) -> float | None:
+    """Exercise 1.3: once ``prediction`` is one of the four choices, run the four learning
+    rates, print the steps each needs, which one is fastest, and whether the prediction was
+    right. Returns the fastest rate; without a valid prediction, says what to set and
+    returns None (the answer stays hidden until the learner has committed)."""
     from ..theory import gd_rate
 
+    value, problem = _read_choice(prediction, RACE_RATES)
+    if problem:
+        print(problem)
+        return None
     steps = _race_steps()
     print("learning rate   rate max|1 - eta*lambda|   steps to shrink the error 10^6-fold")
     for lr, k in zip(RACE_RATES, steps, strict=True):
         print(f"{lr:13.1f}   {float(gd_rate(lr, [0.1, 1.0])):24.2f}   {k:8d}")
     fastest = float(RACE_RATES[int(np.argmin(np.where(steps < 0, 10**9, steps)))])
-    print(f"fastest: {fastest}. " + _verdict_on_choice(prediction, fastest, RACE_RATES))
+    verdict = "right" if np.isclose(value, fastest) else "wrong"
+    print(f"fastest: {fastest}. Your prediction {value:g} is {verdict}.")
     print(
         "Why: the flat direction (curvature 0.1) sets the pace, with factor |1 - 0.1 eta|; the "
         "steep one may zig-zag (1 - eta < 0) as long as |1 - eta| stays below that factor."
@@ -128,14 +135,16 @@ def reveal_fastest_learning_rate(prediction: Any) -> float:
     return fastest
 
 
-def _verdict_on_choice(prediction: Any, truth: float, options) -> str:
+def _read_choice(prediction: Any, options) -> tuple[float, str]:
+    """The prediction as a number, or a message saying what to set instead."""
     listed = ", ".join(str(o) for o in options)
+    ask = f"set prediction in the cell above to one of {listed}, then run this cell again."
     if prediction is None:
-        return f"You have not committed a prediction (set prediction to one of {listed})."
+        return 0.0, "No prediction committed yet: " + ask
     try:
         value = float(prediction)
     except (TypeError, ValueError):
-        return f"Your prediction {prediction!r} is not a number; choose one of {listed}."
+        return 0.0, f"Your prediction {prediction!r} is not a number: " + ask
     if not any(np.isclose(value, o) for o in options):
-        return f"Your prediction {value:g} is not one of the choices {listed}."
-    return f"Your prediction {value:g} is " + ("right." if np.isclose(value, truth) else "wrong.")
+        return 0.0, f"Your prediction {value:g} is not one of the choices: " + ask
+    return value, ""
