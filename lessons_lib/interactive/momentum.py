@@ -65,6 +65,7 @@ __all__ = [
     "INTERACTIVE",
     "Sweep",
     "ball_figure",
+    "ball_paths",
     "damping_controls",
     "damping_figure",
     "sweep",
@@ -459,6 +460,22 @@ INTERACTIVE = [
 
 
 # --------------------------------------------------------------------------- static
+def ball_paths(
+    curvature: float = 0.02, learning_rate: float = 1.0, beta: float = 0.8, steps: int = 80
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positions x_0..x_steps on the 1-D bowl :math:`f = \\lambda x^2/2` from x = -10 at
+    rest, for gradient descent and heavy ball (classical form, the same learning rate)."""
+    paths = []
+    for b in (0.0, beta):
+        R = iteration_matrix(learning_rate * curvature, b, 1.0)
+        state, xs = np.array([-10.0, -10.0]), [-10.0]
+        for _ in range(steps):
+            state = R @ state
+            xs.append(state[0])
+        paths.append(np.array(xs))
+    return paths[0], paths[1]
+
+
 def ball_figure(
     curvature: float = 0.02, learning_rate: float = 1.0, beta: float = 0.8, steps: int = 80
 ) -> Figure:
@@ -466,16 +483,9 @@ def ball_figure(
     gradient descent and heavy ball (classical form, same learning rate)."""
     fig, (ax, ax2) = lesson_figure(2, figsize=(12.0, 4.6))
     longest = []
-    for b, color, name in (
-        (0.0, COLORS["gd"], "gradient descent"),
-        (beta, COLORS["momentum"], f"momentum β = {beta}"),
-    ):
-        R = iteration_matrix(learning_rate * curvature, b, 1.0)
-        state, xs = np.array([-10.0, -10.0]), [-10.0]
-        for _ in range(steps):
-            state = R @ state
-            xs.append(state[0])
-        xs = np.array(xs)
+    paths = ball_paths(curvature, learning_rate, beta, steps)
+    names = ("gradient descent", f"momentum β = {beta}")
+    for xs, color, name in zip(paths, (COLORS["gd"], COLORS["momentum"]), names, strict=True):
         ax.plot(xs, color=color, label=name)
         ax2.plot(np.abs(np.diff(xs)), color=color, label=name)
         longest.append(np.abs(np.diff(xs)).max())
