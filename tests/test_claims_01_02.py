@@ -118,6 +118,19 @@ def test_odd_values_named_in_the_index_are_used_by_the_checks():
     assert re.search(r'"beta": 0\.81\b', source)
 
 
+def test_index_example_verdict_is_a_real_message(capsys):
+    """00 shows 'FAILED exercise 3.1: the factor (1 - beta) is missing: ...'."""
+
+    def no_one_minus_beta(w, v, g, learning_rate, beta):
+        v = beta * v + g
+        return w - learning_rate * v, v
+
+    checks.check_momentum_step(no_one_minus_beta)
+    assert capsys.readouterr().out.startswith(
+        "FAILED exercise 3.1: the factor (1 - beta) is missing: "
+    )
+
+
 # ------------------------------------------------------------------ 01 gradient descent
 MU, L = 0.1, 1.0
 
