@@ -94,7 +94,10 @@ def _optimizer_class() -> type:
             self._wants_path = "path" in inspect.signature(rule.update).parameters
 
         def _keywords(self, variable) -> dict[str, Any]:
-            return {**self.hyper, "path": variable.path} if self._wants_path else self.hyper
+            if not self._wants_path:  # update_step gets a backend variable: no .path
+                return self.hyper
+            known = self._trainable_variables[self._get_variable_index(variable)]
+            return {**self.hyper, "path": known.path}
 
         def build(self, var_list):
             if self.built:
@@ -156,7 +159,7 @@ def keras_optimizer(
         if callable(source.learning_rate):
             raise ValueError("learning_rate is a schedule: pass to_keras(opt) to Keras instead")
         learning_rate = float(_scalar("learning_rate", source.learning_rate))
-        if source.weight_decay is not None:
+        if source.weight_decay is not None and "weight_decay" not in hyper:
             kwargs["weight_decay"] = float(_scalar("weight_decay", source.weight_decay))
         name = name or f"lessons_{type(source).__name__.lower()}"
     elif isinstance(source, (Rule, str)):
@@ -166,11 +169,12 @@ def keras_optimizer(
                 f"source: a registered rule takes no slots; known rules: {', '.join(REGISTRY)}"
             )
         config = {**rule.defaults, **hyper}
-        if learning_rate is None:
-            learning_rate = config.pop("learning_rate", 0.001)
-        if config.get("weight_decay") is not None:
-            kwargs["weight_decay"] = config["weight_decay"]
-        config.pop("weight_decay", None)
+        default_lr = config.pop("learning_rate", 0.001)
+        learning_rate = default_lr if learning_rate is None else learning_rate
+        if "weight_decay" not in inspect.signature(rule.update).parameters:  # Muon decays itself
+            if config.get("weight_decay") is not None:
+                kwargs["weight_decay"] = config["weight_decay"]
+            config.pop("weight_decay", None)
         hyper = {**keras_hyper(rule, config), **rule.keras_flags}
         name = name or f"lessons_{rule.name}"
     elif callable(source):

@@ -84,9 +84,18 @@ import numpy as np
 
 from .rules import REGISTRY, Rule, by_keras_name, check_value, keras_hyper
 from .rules import sgd as _sgd
+from .rules.adadelta import ADADELTA
+from .rules.adafactor import ADAFACTOR
 from .rules.adagrad import ADAGRAD
 from .rules.adam import ADAM, ADAMW
+from .rules.adamax import ADAMAX
+from .rules.ftrl import FTRL
+from .rules.lamb import LAMB
+from .rules.lion import LION
+from .rules.muon import MUON
+from .rules.nadam import NADAM
 from .rules.rmsprop import RMSPROP
+from .rules.schedule_free_adamw import SCHEDULE_FREE_ADAMW
 
 ArrayLike = Any  # float, or anything np.asarray turns into a float array
 Schedule = Callable[[int], Any]
@@ -100,6 +109,15 @@ __all__ = [
     "RMSprop",
     "Adam",
     "AdamW",
+    "Adadelta",
+    "Adamax",
+    "Nadam",
+    "Lion",
+    "Lamb",
+    "Adafactor",
+    "Ftrl",
+    "Muon",
+    "ScheduleFreeAdamW",
     "Optimizer",
     "from_keras",
     "optimizer_table",
@@ -218,7 +236,8 @@ class Optimizer:
             return self._legacy_step(w, g)
         try:
             lr, hyper = self.current_learning_rate(), self.hyper()
-            if self.weight_decay is not None:  # Keras' order: w - w * wd * lr
+            # Keras' order: w - w * wd * lr; a rule taking weight_decay (Muon) decays itself
+            if self.weight_decay is not None and "weight_decay" not in hyper:
                 w = w - w * self.weight_decay * lr
             state = self.state
             if not (self.iterations and state):  # a slot set by hand before step 1 stays
@@ -668,3 +687,226 @@ def optimizer_table() -> str:
 
 # --------------------------------------------------------------------------- H12b's twins
 # (the classes of the other Keras optimizers follow here: a docstring and ``rule = ...``)
+# Each class: Keras' signature and defaults, a one-line formula, and its rule; the
+# formulas in full, the papers and where Keras departs from them are in the rule modules.
+
+
+def _whole_number(name: str, value: Any) -> int:
+    """``value`` as an int (Keras loops ``range(ns_steps)``), or a ValueError."""
+    if isinstance(value, (bool, np.bool_)) or not float(value).is_integer() or value < 0:
+        raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
+    return int(value)
+
+
+class Adadelta(Optimizer):
+    r"""Adadelta (Zeiler, 2012):
+    :math:`\Delta_t = -g_t \sqrt{d_{t-1}+\epsilon}/\sqrt{s_t+\epsilon}`,
+    :math:`w_t = w_{t-1} + \eta\Delta_t` (``s``, ``d``: running averages of :math:`g^2` and
+    :math:`\Delta^2`). The paper has no learning rate (:math:`\eta = 1`); Keras' default is
+    0.001. Rule: :mod:`lessons_lib.rules.adadelta`.
+    """
+
+    rule = ADADELTA
+
+    def __init__(
+        self,
+        learning_rate: ArrayLike | Schedule = 0.001,
+        rho: ArrayLike = 0.95,
+        epsilon: ArrayLike = 1e-7,
+        weight_decay: ArrayLike | None = None,
+    ):
+        super().__init__(**_own(locals()))
+
+
+class Adamax(Optimizer):
+    r"""Adamax (Kingma & Ba, 2015, section 7.1): Adam with an infinity norm,
+    :math:`u_t = \max(\beta_2 u_{t-1}, |g_t|)`,
+    :math:`w_t = w_{t-1} - \frac{\eta}{1-\beta_1^t}\frac{m_t}{u_t+\epsilon}`.
+    Rule: :mod:`lessons_lib.rules.adamax`.
+    """
+
+    rule = ADAMAX
+
+    def __init__(
+        self,
+        learning_rate: ArrayLike | Schedule = 0.001,
+        beta_1: ArrayLike = 0.9,
+        beta_2: ArrayLike = 0.999,
+        epsilon: ArrayLike = 1e-7,
+        weight_decay: ArrayLike | None = None,
+    ):
+        super().__init__(**_own(locals()))
+
+
+class Nadam(Optimizer):
+    r"""Nadam (Dozat, 2016): Adam with a Nesterov look-ahead on the first moment and the
+    momentum schedule :math:`\mu_t = \beta_1(1 - \frac12 0.96^t)` (Keras 3; the paper has
+    :math:`0.96^{t/250}`), bias-corrected by the product :math:`\prod\mu_i`.
+    Rule: :mod:`lessons_lib.rules.nadam`.
+    """
+
+    rule = NADAM
+
+    def __init__(
+        self,
+        learning_rate: ArrayLike | Schedule = 0.001,
+        beta_1: ArrayLike = 0.9,
+        beta_2: ArrayLike = 0.999,
+        epsilon: ArrayLike = 1e-7,
+        weight_decay: ArrayLike | None = None,
+    ):
+        super().__init__(**_own(locals()))
+
+
+class Lion(Optimizer):
+    r"""Lion (Chen et al., 2023): :math:`w_t = w_{t-1} - \eta\,\mathrm{sign}(\beta_1 m_{t-1}
+    + (1-\beta_1) g_t)`, then :math:`m_t = \beta_2 m_{t-1} + (1-\beta_2) g_t`: every
+    coordinate moves by exactly :math:`\eta`. Rule: :mod:`lessons_lib.rules.lion`.
+    """
+
+    rule = LION
+
+    def __init__(
+        self,
+        learning_rate: ArrayLike | Schedule = 0.001,
+        beta_1: ArrayLike = 0.9,
+        beta_2: ArrayLike = 0.99,
+        weight_decay: ArrayLike | None = None,
+    ):
+        super().__init__(**_own(locals()))
+
+
+class Lamb(Optimizer):
+    r"""LAMB (You et al., 2020): Adam's direction :math:`r_t` times the trust ratio
+    :math:`\|w\|/\|r_t\|` of the whole tensor (1 if a norm is zero),
+    :math:`w_t = w_{t-1} - \eta\frac{\|w\|}{\|r_t\|} r_t`. Rule: :mod:`lessons_lib.rules.lamb`.
+    """
+
+    rule = LAMB
+
+    def __init__(
+        self,
+        learning_rate: ArrayLike | Schedule = 0.001,
+        beta_1: ArrayLike = 0.9,
+        beta_2: ArrayLike = 0.999,
+        epsilon: ArrayLike = 1e-7,
+        weight_decay: ArrayLike | None = None,
+    ):
+        super().__init__(**_own(locals()))
+
+
+class Adafactor(Optimizer):
+    r"""Adafactor (Shazeer & Stern, 2018): no first moment; for a matrix the second moment is
+    the rank-1 product of row and column means of :math:`g^2+\epsilon_1`; the step
+    :math:`g/\sqrt{\hat v}` is clipped to RMS ``clip_threshold`` and scaled by
+    :math:`\max(\epsilon_2, \mathrm{RMS}(w))\min(\eta, 1/\sqrt t)`. ``relative_step`` changes
+    nothing, as in Keras 3.15. Rule: :mod:`lessons_lib.rules.adafactor`.
+    """
+
+    rule = ADAFACTOR
+
+    def __init__(
+        self,
+        learning_rate: ArrayLike | Schedule = 0.001,
+        beta_2_decay: ArrayLike = -0.8,
+        epsilon_1: ArrayLike = 1e-30,
+        epsilon_2: ArrayLike = 1e-3,
+        clip_threshold: ArrayLike = 1.0,
+        relative_step: bool = True,
+        weight_decay: ArrayLike | None = None,
+    ):
+        super().__init__(**_own(locals()))
+
+
+class Ftrl(Optimizer):
+    r"""FTRL-Proximal (McMahan et al., 2013): weights recomputed in closed form from the
+    accumulated linear term :math:`z`, :math:`w = -\mathrm{sign}(z)\max(|z|-\lambda_1, 0)
+    / (n^{-p}/\eta + \beta/\eta + 2\lambda_2)`, so L1 gives exact zeros.
+    Rule: :mod:`lessons_lib.rules.ftrl`.
+    """
+
+    rule = FTRL
+
+    def __init__(
+        self,
+        learning_rate: ArrayLike | Schedule = 0.001,
+        learning_rate_power: ArrayLike = -0.5,
+        initial_accumulator_value: ArrayLike = 0.1,
+        l1_regularization_strength: ArrayLike = 0.0,
+        l2_regularization_strength: ArrayLike = 0.0,
+        l2_shrinkage_regularization_strength: ArrayLike = 0.0,
+        beta: ArrayLike = 0.0,
+        weight_decay: ArrayLike | None = None,
+    ):
+        super().__init__(**_own(locals()))
+
+
+class Muon(Optimizer):
+    r"""Muon (Jordan et al., 2024): for 2-D tensors, momentum whose step is orthogonalised
+    by five Newton-Schulz iterations, :math:`w_t = w_{t-1} - \eta\, 0.2\sqrt{\max(R,C)}\,
+    \mathrm{NS}_5(g_t + \beta m_t)`; every other tensor takes an AdamW step. Keras' decay is
+    per tensor (``weight_decay`` for Muon tensors, ``adam_weight_decay`` for AdamW ones),
+    so the rule applies it. Without a Keras variable path only the number of axes decides;
+    ``.variant(path="...")`` gives one. Rule: :mod:`lessons_lib.rules.muon`.
+    """
+
+    rule = MUON
+
+    def __init__(
+        self,
+        learning_rate: ArrayLike | Schedule = 0.001,
+        adam_beta_1: ArrayLike = 0.9,
+        adam_beta_2: ArrayLike = 0.999,
+        adam_weight_decay: ArrayLike | None = 0.004,
+        epsilon: ArrayLike = 1e-7,
+        weight_decay: ArrayLike | None = 0.004,
+        exclude_layers: list[str] | tuple[str, ...] | None = None,
+        exclude_embeddings: bool = True,
+        muon_a: ArrayLike = 3.4445,
+        muon_b: ArrayLike = -4.7750,
+        muon_c: ArrayLike = 2.0315,
+        adam_lr_ratio: ArrayLike = 1,
+        momentum: ArrayLike = 0.95,
+        ns_steps: int = 5,
+        nesterov: bool = True,
+        rms_rate: ArrayLike | None = 0.2,
+    ):
+        args = _own(locals())
+        # None means "off" for these two (Keras' meaning); the others are checked as usual
+        off = {k: args.pop(k) for k in ("adam_weight_decay", "rms_rate")}
+        layers = args.pop("exclude_layers")
+        super().__init__(**args)
+        for name, value in off.items():
+            setattr(self, name, None if value is None else check_value(name, value, "[0, inf)"))
+        if isinstance(layers, str) or not all(isinstance(s, str) for s in layers or ()):
+            raise ValueError(f"exclude_layers must be a list of name patterns, got {layers!r}")
+        self.exclude_layers = tuple(layers) if layers else None
+        self.ns_steps = _whole_number("ns_steps", self.ns_steps)
+
+    def hyper(self) -> dict[str, Any]:
+        """The rule's keywords, weight_decay included (the rule decays, per tensor)."""
+        return {**super().hyper(), "weight_decay": self.weight_decay}
+
+
+class ScheduleFreeAdamW(Optimizer):
+    r"""Schedule-Free AdamW (Defazio et al., 2024): Adam-normalised steps on :math:`z`, a
+    uniform running average :math:`x` of the :math:`z`'s, gradients taken at
+    :math:`y = (1-\beta_1) z + \beta_1 x`, which is what ``step`` returns (as Keras' variable
+    holds :math:`y`); :func:`lessons_lib.rules.schedule_free_adamw.average` gives :math:`x`.
+    Built directly it follows the paper; :func:`from_keras` adds Keras 3.15's TensorFlow
+    slip (``x_from_new_z``, see the rule). Rule: :mod:`lessons_lib.rules.schedule_free_adamw`.
+    """
+
+    rule = SCHEDULE_FREE_ADAMW
+
+    def __init__(
+        self,
+        learning_rate: ArrayLike | Schedule = 0.0025,
+        beta_1: ArrayLike = 0.9,
+        beta_2: ArrayLike = 0.999,
+        epsilon: ArrayLike = 1e-8,
+        warmup_steps: int = 0,
+        weight_decay: ArrayLike | None = None,
+    ):
+        super().__init__(**_own(locals()))
+        self.warmup_steps = _whole_number("warmup_steps", self.warmup_steps)

@@ -6,9 +6,18 @@ NumPy, translated from and to Keras, and run inside Keras.
 """
 
 from ._base import RANGES, Rule, State, check_value, float32, keras_hyper
+from .adadelta import ADADELTA
+from .adafactor import ADAFACTOR
 from .adagrad import ADAGRAD
 from .adam import ADAM, ADAMW
+from .adamax import ADAMAX
+from .ftrl import FTRL
+from .lamb import LAMB
+from .lion import LION
+from .muon import MUON
+from .nadam import NADAM
 from .rmsprop import RMSPROP
+from .schedule_free_adamw import SCHEDULE_FREE_ADAMW
 from .sgd import SGD
 
 REGISTRY: dict[str, Rule] = {
@@ -18,6 +27,15 @@ REGISTRY: dict[str, Rule] = {
     "adam": ADAM,
     "adamw": ADAMW,
     # -- H12b's twins: one line each below (e.g. "adamax": ADAMAX) --
+    "adadelta": ADADELTA,
+    "adamax": ADAMAX,
+    "nadam": NADAM,
+    "lion": LION,
+    "lamb": LAMB,
+    "adafactor": ADAFACTOR,
+    "ftrl": FTRL,
+    "muon": MUON,
+    "schedule_free_adamw": SCHEDULE_FREE_ADAMW,
 }
 
 
