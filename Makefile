@@ -67,10 +67,12 @@ html: setup
 student: setup
 	$(BIN)/python -m lessons_lib.coursework student notebooks student
 
-# Grade a submitted notebook or folder against the handout:
-#   make grade NB=submissions/alice REF=student
+# Grade notebooks, or a folder of student folders, against the handout (student code runs
+# only in a limited child process); CSV=grades.csv writes the gradebook:
+#   make grade NB=submissions REF=student JOBS=2 CSV=grades.csv
 grade: setup
-	$(BIN)/python -m lessons_lib.coursework grade $(or $(NB),notebooks) $(if $(REF),--reference $(REF))
+	$(BIN)/python -m lessons_lib.coursework grade $(or $(NB),notebooks) $(if $(REF),--reference $(REF)) \
+		$(if $(JOBS),--jobs $(JOBS)) $(if $(CSV),--csv $(CSV))
 
 bench: setup
 	$(BIN)/python benchmarks/bench_momentum_grid.py

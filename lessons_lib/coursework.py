@@ -4,7 +4,7 @@ Two commands::
 
     python -m lessons_lib.coursework student SRC OUT
     python -m lessons_lib.coursework grade PATH [PATH ...] [--reference REF] [--jobs N]
-        [--csv FILE] [--json FILE] [--timeout S] [--memory MB]
+        [--exercise ID ...] [--csv FILE] [--json FILE] [--timeout S] [--memory MB]
 
 ``student`` copies SRC (a folder of notebooks, or one notebook) to OUT and replaces every
 marked solution region in a code cell::
@@ -251,6 +251,12 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--timeout", type=float, default=10.0, help="seconds per call of a "
                    "student's function (10)")  # fmt: skip
     g.add_argument("--memory", type=int, default=512, help="MB of memory per exercise (512)")
+    g.add_argument(
+        "--exercise",
+        action="append",
+        metavar="ID",
+        help="grade only this exercise (e.g. 6.1; repeat for more): one autograding test each",
+    )
     g.add_argument("--csv", help="write the gradebook (one row per student) to this CSV file")
     g.add_argument("--json", help="write the gradebook and every message to this JSON file")
     return parser
@@ -259,7 +265,10 @@ def _parser() -> argparse.ArgumentParser:
 def _grade(args: argparse.Namespace) -> int:
     reference = Path(args.reference) if args.reference else COURSE_NOTEBOOKS
     limits = Limits(seconds=args.timeout, megabytes=args.memory)
-    book = grade_class(args.paths, reference, args.jobs, limits)
+    only = frozenset(args.exercise) if args.exercise else None
+    book = grade_class(args.paths, reference, args.jobs, limits, only)
+    if only and not book.exercises:
+        raise ValueError(f"no exercise {', '.join(sorted(only))} in the reference")
     print(format_report(book.reports))
     if len(book.students) > 1 or args.csv or args.json:
         print(f"\ngradebook ({len(book.students)} students, {book.seconds:.1f} s)")

@@ -321,3 +321,14 @@ def test_grade_refuses_unusable_input(tmp_path, capsys):
     status = cw.main(["grade", str(tmp_path / "a.ipynb"), "--reference", str(tmp_path)])
     assert status == 1  # a row with its error, not a crash
     assert "ERROR the reference cannot be used" in capsys.readouterr().out
+
+
+def test_one_exercise_at_a_time_for_autograding(capsys):
+    """``--exercise`` grades only that exercise (one autograding test per exercise); the
+    default reference is the project's own notebooks."""
+    lesson = str(NOTEBOOKS / "01_gradient_descent.ipynb")
+    assert cw.main(["grade", lesson, "--exercise", "1.2"]) == 0
+    printed = capsys.readouterr().out
+    assert "  PASSED exercise 1.2: " in printed and "exercise 1.1" not in printed
+    assert cw.main(["grade", lesson, "--exercise", "9.9"]) == 2
+    assert "no exercise 9.9 in the reference" in capsys.readouterr().err

@@ -167,3 +167,18 @@ def test_static_inspection_of_a_cell():
         "np",
         "LR",
     }
+
+
+def test_numpy_corners_that_reach_the_system_are_refused():
+    found = static.inspect_exercise(
+        "def f(w):\n"
+        "    lib = np.ctypeslib.ctypes.CDLL(None)\n"
+        "    np.save('/tmp/x.npy', w)\n"
+        "    return w._private, np.linalg.norm(w), w.T @ w\n"
+    )
+    assert [r.split(" (")[0] for r in found.refused] == [
+        "line 2 uses the attribute ctypes",
+        "line 2 uses the attribute ctypeslib",
+        "line 3 uses the attribute save",
+        "line 4 uses the attribute _private",
+    ]

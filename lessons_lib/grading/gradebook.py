@@ -123,9 +123,14 @@ def _columns(references: list[Path]) -> list[str]:
 
 
 def grade_class(
-    paths: list[str | Path], reference: str | Path, jobs: int = 1, limits: Limits | None = None
+    paths: list[str | Path],
+    reference: str | Path,
+    jobs: int = 1,
+    limits: Limits | None = None,
+    only: frozenset[str] | None = None,
 ) -> Gradebook:
-    """Grade every notebook of every student against ``reference`` (folder or notebook)."""
+    """Grade every notebook of every student against ``reference`` (folder or notebook);
+    ``only``: the ids of the exercises to grade (default: all)."""
     import time
 
     if jobs < 1:
@@ -142,12 +147,13 @@ def grade_class(
         target = _reference_for(nb, ref)
         if not target.is_file():
             return NotebookReport(str(nb), error=f"the reference has no notebook named {nb.name}")
-        return grade_notebook(nb, target, limits)
+        return grade_notebook(nb, target, limits, only)
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         reports = list(pool.map(one, tasks))
     used = [_reference_for(nb, ref) for _, nb in tasks if _reference_for(nb, ref).is_file()]
-    book = Gradebook(_columns(used), list(students), {}, {}, {}, reports)
+    columns = [c for c in _columns(used) if only is None or c in only]
+    book = Gradebook(columns, list(students), {}, {}, {}, reports)
     for s in students:
         book.verdicts[s], book.messages[s], book.errors[s] = {}, {}, []
         if not students[s]:

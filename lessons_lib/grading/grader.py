@@ -337,10 +337,14 @@ def run_check(
 
 
 def grade_notebook(
-    submission: str | Path, reference: str | Path, limits: Limits | None = None
+    submission: str | Path,
+    reference: str | Path,
+    limits: Limits | None = None,
+    only: frozenset[str] | None = None,
 ) -> NotebookReport:
-    """Grade ``submission`` against the notebook ``reference``; never raises for a bad
-    submission (the report's ``error`` says what is wrong with it)."""
+    """Grade ``submission`` against the notebook ``reference`` (only the exercises whose ids
+    are in ``only``, if given); never raises for a bad submission (the report's ``error``
+    says what is wrong with it)."""
     start = time.monotonic()
     report = NotebookReport(str(submission))
     try:
@@ -350,7 +354,7 @@ def grade_notebook(
         return report
     ref_cells = [c for _, c in code_cells(ref)]
     try:
-        calls = find_checks(ref)
+        calls = [c for c in find_checks(ref) if only is None or c.exercise in only]
     except (ImportError, AttributeError, ValueError) as err:
         report.error = f"the reference's check cells cannot be resolved: {err}"
         return report

@@ -3,7 +3,8 @@
 * :func:`inspect_exercise`: a submitted exercise cell's syntax, its borrowed answers
   (imports of a reference library: ``lessons_lib``, Keras, TensorFlow, PyTorch, optax, JAX)
   and the constructs the grader refuses (imports outside a short list, ``exec``, ``open``,
-  dunder attributes): an exercise computes its answer from its arguments with NumPy.
+  private and dunder attributes, NumPy's file and foreign-function corners such as
+  ``np.ctypeslib``): an exercise computes its answer from its arguments with NumPy.
 * :func:`statements`, :func:`binds`, :func:`reads`, :func:`setup_slice`: the lesson's own
   statements that an exercise cell needs (its imports and constants), so the child runs
   those and nothing else of the lesson.
@@ -46,7 +47,14 @@ REFUSED_NAMES = frozenset(
     "__import__ __builtins__ __loader__ __spec__ exec eval compile open globals locals vars "
     "breakpoint input getattr setattr delattr memoryview".split()
 )
-_DUNDER = re.compile(r"^__\w+__$")
+# Attributes that reach past arithmetic: files, foreign functions, the operating system
+# (np.ctypeslib.ctypes, np.save, ...), and private ones (a leading underscore).
+REFUSED_ATTRIBUTES = frozenset(
+    "ctypeslib ctypes f2py distutils load save savez savez_compressed savetxt loadtxt "
+    "genfromtxt fromfile tofile memmap open_memmap DataSource os sys subprocess builtins "
+    "modules meta_path path_hooks".split()
+)
+_PRIVATE = re.compile(r"^_")
 # CPython 3.11 keeps the AST converter's recursion counter per interpreter, not per thread:
 # two threads parsing at once can fail with "AST constructor recursion depth mismatch".
 _AST_LOCK = threading.Lock()
@@ -104,7 +112,9 @@ def inspect_exercise(source: str, allowed: frozenset[str] = frozenset()) -> Find
                 )
         if isinstance(node, ast.Name) and node.id in REFUSED_NAMES:
             found.refused.append(f"line {node.lineno} uses {node.id}")
-        if isinstance(node, ast.Attribute) and _DUNDER.match(node.attr):
+        if isinstance(node, ast.Attribute) and (
+            _PRIVATE.match(node.attr) or node.attr in REFUSED_ATTRIBUTES
+        ):
             found.refused.append(f"line {node.lineno} uses the attribute {node.attr}")
     return found
 
