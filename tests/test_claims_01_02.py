@@ -186,6 +186,19 @@ def test_01_steps_to_a_millionth_are_about_7_kappa(kappa):
     assert steps == pytest.approx(kappa / 2 * np.log(1e6), rel=0.01)
 
 
+@pytest.mark.parametrize("kappa", [100.0, 10_000.0])
+def test_01_momentum_brings_the_cost_down_to_about_sqrt_kappa(kappa):
+    """01: 'momentum with its best settings brings the cost down to about sqrt(kappa)'."""
+    from lessons_lib import theory
+
+    mu, big = 1.0 / kappa, 1.0
+    lr, beta = theory.momentum_optimal(mu, big)
+    r = theory.spectral_radius(lr, beta, [mu, big])
+    assert r == pytest.approx((np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1), rel=1e-6)
+    steps = steps_to_tolerance(r, 1e-6)
+    assert 6.8 <= steps / np.sqrt(kappa) <= 7.0  # the same 7 as gradient descent's 7 kappa
+
+
 def test_01_regression_data_gives_a_narrow_valley():
     x, _ = gd.regression_data(n=40, seed=0)
     assert 0 <= x.min() and x.max() <= 3  # "inputs in [0, 3]"
