@@ -132,11 +132,11 @@ def valley_controls() -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- one direction
 _REGIME_LABELS = {
-    "diverges": "diverges: a root on or outside the unit circle",
-    "one step": "one-step convergence: both roots are 0",
-    "ripples": "underdamped: complex roots, oscillates, |z| = √β = {sqrt_beta:.3f}",
-    "monotone": "overdamped: two positive real roots, no oscillation",
-    "sign flips": "two negative real roots: the sign flips every step",
+    "diverges": "diverges: a root on or outside |z| = 1",
+    "one step": "one-step convergence: both roots 0",
+    "ripples": "underdamped (ripples): |z| = √β = {sqrt_beta:.3f}",
+    "monotone": "overdamped: two positive real roots",
+    "sign flips": "negative real roots: sign flips",
 }
 
 
@@ -146,10 +146,8 @@ def _damping(lr: float, beta: float) -> str:
     kind = regime(lr, beta, 1.0, tol=1e-3)
     z = roots(lr, beta, 1.0)
     double = kind in ("monotone", "sign flips") and abs(z[0] - z[1]) < 0.05
-    if double and kind == "monotone":
-        return "critically damped: a positive double root"
     if double:
-        return "critically damped, negative double root: sign flips"
+        return f"critically damped: {'positive' if kind == 'monotone' else 'negative'} double root"
     return _REGIME_LABELS[kind].format(sqrt_beta=np.sqrt(beta))
 
 
