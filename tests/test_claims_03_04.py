@@ -205,8 +205,10 @@ def test_04_contraction_factors():
 
 def test_04_stability_limits():
     nesterov, momentum = figs04.stability_limit(0.9, True), figs04.stability_limit(0.9, False)
-    assert figs04.contraction(nesterov * 0.999, 0.9, True) < 1 < figs04.contraction(
-        nesterov * 1.001, 0.9, True
+    assert (
+        figs04.contraction(nesterov * 0.999, 0.9, True)
+        < 1
+        < figs04.contraction(nesterov * 1.001, 0.9, True)
     )
     states(P04, f"Raise the learning rate past {nesterov:.2f} on the bowl")
     states(P04, f"$1+2\\beta = {momentum / nesterov:.1f}$ times lower at $\\beta = 0.9$")
@@ -268,3 +270,31 @@ def test_03_04_use_the_course_notation():
 def test_bowl_used_by_03_has_the_stated_curvatures():
     mu, big = quadratic(25.0).notes["eigenvalues"]
     assert (mu, big) == pytest.approx((MU, L))
+
+
+def test_check_references_take_the_optimizers_steps():
+    """The checks of exercises 3.1, 4.1 and 4.2 state their reference in NumPy; over three
+    steps from a zero state they must take exactly the steps of the library's optimizers."""
+    from lessons_lib.checks import momentum as c03
+    from lessons_lib.checks import nesterov as c04
+    from lessons_lib.optimizers import EWMAMomentum
+
+    grad = c04._wavy_grad
+    start = np.array([0.7, -1.3])
+    pairs = [
+        (EWMAMomentum(0.37, 0.81), lambda w, s: c03._momentum_reference(w, s, grad(w), 0.37, 0.81)),
+        (
+            LookaheadNesterov(0.07, 0.83),
+            lambda w, s: c04._nesterov_reference(w, s, grad, 0.07, 0.83),
+        ),
+        (
+            SGD(0.3, 0.55, nesterov=True),
+            lambda w, s: c04._keras_nesterov_reference(w, s, grad(w), 0.3, 0.55),
+        ),
+    ]
+    for opt, reference in pairs:
+        w_opt, w_ref, state = start.copy(), start.copy(), np.zeros(2)
+        for _ in range(3):
+            w_opt = opt.step(w_opt, grad if isinstance(opt, LookaheadNesterov) else grad(w_opt))
+            w_ref, state = reference(w_ref, state)
+            np.testing.assert_allclose(w_ref, w_opt, rtol=1e-12, atol=1e-14)
