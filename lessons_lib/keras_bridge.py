@@ -2,19 +2,19 @@
 
 The rules of :mod:`lessons_lib.rules` are written with arithmetic and ``xp.sqrt`` /
 ``xp.maximum`` only, so the same code runs on NumPy arrays (``xp=numpy``) and, inside
-Keras, on tensors (``xp=keras.ops``). :func:`keras_optimizer` turns any of them into a
+Keras, on tensors (``xp=keras.ops``). :func:`rule_optimizer` turns any of them into a
 ``keras.optimizers.Optimizer`` that applies it to every model variable, so ``model.fit``
 trains with *your* Adam. It takes:
 
 * a ``lessons_lib.optimizers`` instance (its rule and hyperparameters, rounded as Keras
   rounds them, so the bridge does what ``to_keras(opt)`` does);
 * a registered rule, by name or :class:`~lessons_lib.rules.Rule`, with Keras' keywords:
-  ``keras_optimizer("adam", learning_rate=1e-3, beta_2=0.99)``;
+  ``rule_optimizer("adam", learning_rate=1e-3, beta_2=0.99)``;
 * a function written by hand, in the lessons' exercise shape
   ``rule(w, g, state, t, xp, *, learning_rate, **hyper) -> (new_w, new_state)``, with its
   ``slots`` (slot name -> initial value) and ``learning_rate``.
 
-Keras and TensorFlow are imported only when :func:`keras_optimizer` is called.
+Keras and TensorFlow are imported only when :func:`rule_optimizer` is called.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from . import optimizers as ref
 from .rules import REGISTRY, Rule, keras_hyper
 from .rules.adam import ADAM
 
-__all__ = ["adam_rule", "keras_optimizer", "rule_for"]
+__all__ = ["adam_rule", "keras_optimizer", "rule_for", "rule_optimizer"]
 
 LearnerRule = Callable[..., tuple[Any, dict[str, Any]]]
 
@@ -136,7 +136,7 @@ def _optimizer_class() -> type:
     return RuleOptimizer
 
 
-def keras_optimizer(
+def rule_optimizer(
     source: ref.Optimizer | Rule | str | LearnerRule,
     *,
     slots: Mapping[str, float] | None = None,
@@ -190,3 +190,8 @@ def keras_optimizer(
     if not (isinstance(learning_rate, (int, float)) and learning_rate > 0):
         raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
     return _optimizer_class()(rule, hyper, learning_rate, name=name, **kwargs)
+
+
+#: the bridge's first name (notebook 08 imports it as ``bridge_optimizer``); prefer
+#: :func:`rule_optimizer`: ``interactive.capstone.keras_optimizer`` is another function
+keras_optimizer = rule_optimizer

@@ -33,7 +33,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from lessons_lib import optimizers as O  # noqa: E402
-from lessons_lib.keras_bridge import adam_rule, keras_optimizer, rule_for  # noqa: E402
+from lessons_lib.keras_bridge import adam_rule, keras_optimizer, rule_for, rule_optimizer  # noqa: E402
 from lessons_lib.rules import REGISTRY  # noqa: E402
 from lessons_lib.rules.adam import ADAM  # noqa: E402
 
@@ -190,3 +190,7 @@ def test_one_epoch_float32_defaults_lies_on_keras_adam(sample_split):
     apart = norm([a - b for a, b in zip(ours, theirs, strict=True)])
     assert apart / moved < 0.05, f"weights differ by {apart / moved:.1%} of the distance moved"
     assert abs(loss_ours - loss_theirs) < 1e-4
+
+
+def test_keras_optimizer_is_the_old_name_of_rule_optimizer():
+    assert keras_optimizer is rule_optimizer
