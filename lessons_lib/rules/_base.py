@@ -22,6 +22,8 @@ the same code runs on NumPy arrays in the lessons (``xp=numpy``) and on tensors 
 
 Decoupled weight decay (``w <- w - w * weight_decay * lr``, applied by Keras before every
 ``update_step``) is not part of a rule: the optimizer classes and the bridge apply it once.
+A rule that takes ``weight_decay`` as a keyword (Muon, which decays each tensor by its own
+rate) applies it itself, and the callers then skip the generic decay.
 
 Optional fields, all with defaults (added after the first rules were written; a rule that
 leaves them out still works):
