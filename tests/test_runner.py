@@ -8,7 +8,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from lessons_lib.functions import Objective, noisy, quadratic, rosenbrock
 from lessons_lib.optimizers import SGD, Adam, EWMAMomentum, LookaheadNesterov, RMSprop
-from lessons_lib.runner import Trajectory, far_limit, run
+from lessons_lib.runner import Trajectory, far_limit, run, run_step_rule
 
 QUAD = quadratic(kappa=10.0, L=2.0)  # f = (0.2 x^2 + 2 y^2) / 2, largest curvature L = 2
 LAM = np.array(QUAD.notes["eigenvalues"])
@@ -221,3 +221,27 @@ def test_bad_input_is_a_value_error(kwargs, message):
     opt = kwargs.pop("optimizer", SGD(0.1))
     with pytest.raises(ValueError, match=message):
         run(opt, QUAD, **kwargs)
+
+
+# --------------------------------------------------------------------------- step functions
+def test_run_step_rule_passes_state_and_the_step_number():
+    """A step function with two state arrays and t: the runner threads them through."""
+    seen = []
+
+    def step(w, a, b, g, t, scale):
+        seen.append(t)
+        return w - scale * g, a + 1, b + t
+
+    out = run_step_rule(step, lambda w: 2 * w, [1.0, -2.0], 3, n_state=2, with_t=True,
+                        scale=0.25)  # fmt: skip
+    assert seen == [1, 2, 3] and out.broke_at == -1
+    np.testing.assert_allclose(out.points, [[1, -2], [0.5, -1], [0.25, -0.5], [0.125, -0.25]])
+    np.testing.assert_allclose(out.step_lengths(), np.linalg.norm(np.diff(out.points, axis=0),
+                                                                  axis=1))  # fmt: skip
+
+
+def test_run_step_rule_stops_at_the_first_broken_step():
+    out = run_step_rule(lambda w, g: (w / (w - 1.0),), lambda w: w, [1.0, 2.0], 5)
+    assert out.broke_at == 1 and np.all(np.isnan(out.points[2:]))
+    with pytest.raises(ValueError, match="steps"):
+        run_step_rule(lambda w, g: (w,), lambda w: w, [1.0], True)
