@@ -236,12 +236,14 @@ class Optimizer:
             return self._legacy_step(w, g)
         try:
             lr, hyper = self.current_learning_rate(), self.hyper()
+            state = self.state
+            if not (self.iterations and state):  # a slot set by hand before step 1 stays
+                # from the weights before any decay, as Keras builds its slots
+                # (ScheduleFreeAdamW's z starts as a copy of them)
+                state = {**self.rule.init(w, np, **hyper), **state}
             # Keras' order: w - w * wd * lr; a rule taking weight_decay (Muon) decays itself
             if self.weight_decay is not None and "weight_decay" not in hyper:
                 w = w - w * self.weight_decay * lr
-            state = self.state
-            if not (self.iterations and state):  # a slot set by hand before step 1 stays
-                state = {**self.rule.init(w, np, **hyper), **state}
             new_w, new_state = self.rule.update(w, g, state, self.iterations + 1, lr, np, **hyper)
         except ValueError as err:  # shapes that do not broadcast: nothing was changed
             raise _shape_error(w, err) from None

@@ -35,7 +35,7 @@ def init(w: Any, xp: Any, **_: Any) -> State:
 
 
 def update(
-    w: Any, g: Any, state: State, t: Any, lr: Any, xp: Any, rho: float = 0.95,
+    w: Any, g: Any, state: State, t: Any, lr: Any, xp: Any, *, rho: float = 0.95,
     epsilon: float = 1e-7,
 ) -> tuple[Any, State]:
     """One Adadelta step (Keras' order of operations)."""

@@ -67,7 +67,7 @@ def rms(x: Any, xp: Any) -> Any:
 
 
 def update(
-    w: Any, g: Any, state: State, t: Any, lr: Any, xp: Any, beta_2_decay: float = -0.8,
+    w: Any, g: Any, state: State, t: Any, lr: Any, xp: Any, *, beta_2_decay: float = -0.8,
     epsilon_1: float = 1e-30, epsilon_2: float = 1e-3, clip_threshold: float = 1.0,
     relative_step: bool = True,
 ) -> tuple[Any, State]:

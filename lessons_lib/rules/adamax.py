@@ -33,7 +33,7 @@ def init(w: Any, xp: Any, **_: Any) -> State:
 
 
 def update(
-    w: Any, g: Any, state: State, t: Any, lr: Any, xp: Any, beta_1: float = 0.9,
+    w: Any, g: Any, state: State, t: Any, lr: Any, xp: Any, *, beta_1: float = 0.9,
     beta_2: float = 0.999, epsilon: float = 1e-7, keras_powers: bool = False,
 ) -> tuple[Any, State]:
     """One Adamax step (Keras' order of operations; ``keras_powers``: float32 beta_1**t)."""

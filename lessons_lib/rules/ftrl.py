@@ -34,13 +34,13 @@ from typing import Any
 from ._base import Rule, State
 
 
-def init(w: Any, xp: Any, initial_accumulator_value: float = 0.1, **_: Any) -> State:
+def init(w: Any, xp: Any, *, initial_accumulator_value: float = 0.1, **_: Any) -> State:
     """``n`` starts at ``initial_accumulator_value``, ``z`` at zero."""
     return {"n": xp.zeros_like(w) + initial_accumulator_value, "z": xp.zeros_like(w)}
 
 
 def update(
-    w: Any, g: Any, state: State, t: Any, lr: Any, xp: Any,
+    w: Any, g: Any, state: State, t: Any, lr: Any, xp: Any, *,
     learning_rate_power: float = -0.5, initial_accumulator_value: float = 0.1,
     l1_regularization_strength: float = 0.0, l2_regularization_strength: float = 0.0,
     l2_shrinkage_regularization_strength: float = 0.0, beta: float = 0.0,

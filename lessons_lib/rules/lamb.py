@@ -51,7 +51,7 @@ def trust_ratio(w: Any, r: Any, xp: Any) -> Any:
 
 
 def update(
-    w: Any, g: Any, state: State, t: Any, lr: Any, xp: Any, beta_1: float = 0.9,
+    w: Any, g: Any, state: State, t: Any, lr: Any, xp: Any, *, beta_1: float = 0.9,
     beta_2: float = 0.999, epsilon: float = 1e-7, keras_powers: bool = False,
 ) -> tuple[Any, State]:
     """One LAMB step (Keras' order of operations; ``keras_powers``: float32 betas in beta**t)."""

@@ -33,7 +33,7 @@ def init(w: Any, xp: Any, **_: Any) -> State:
 
 
 def update(
-    w: Any, g: Any, state: State, t: Any, lr: Any, xp: Any, beta_1: float = 0.9,
+    w: Any, g: Any, state: State, t: Any, lr: Any, xp: Any, *, beta_1: float = 0.9,
     beta_2: float = 0.99,
 ) -> tuple[Any, State]:
     """One Lion step: sign of the first interpolation, memory from the second."""

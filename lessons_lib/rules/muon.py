@@ -72,7 +72,7 @@ def uses_adamw(
 
 
 def init(
-    w: Any, xp: Any, path: str = "", exclude_layers: Sequence[str] | None = None,
+    w: Any, xp: Any, *, path: str = "", exclude_layers: Sequence[str] | None = None,
     exclude_embeddings: bool = True, **_: Any,
 ) -> State:
     """Momentum for every tensor, plus the second moment ``v`` for AdamW tensors."""
@@ -107,7 +107,7 @@ def _adamw_step(w, g, state, t, lr, xp, beta_1, beta_2, epsilon, keras_rounding)
 
 
 def update(
-    w: Any, g: Any, state: State, t: Any, lr: Any, xp: Any, adam_beta_1: float = 0.9,
+    w: Any, g: Any, state: State, t: Any, lr: Any, xp: Any, *, adam_beta_1: float = 0.9,
     adam_beta_2: float = 0.999, adam_weight_decay: float | None = 0.004,
     epsilon: float = 1e-7, weight_decay: float | None = 0.004,
     exclude_layers: Sequence[str] | None = None, exclude_embeddings: bool = True,

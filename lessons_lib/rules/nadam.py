@@ -50,7 +50,7 @@ def momentum_coefficient(t: Any, beta_1: float, base: float = SCHEDULE_BASE) -> 
 
 
 def update(
-    w: Any, g: Any, state: State, t: Any, lr: Any, xp: Any, beta_1: float = 0.9,
+    w: Any, g: Any, state: State, t: Any, lr: Any, xp: Any, *, beta_1: float = 0.9,
     beta_2: float = 0.999, epsilon: float = 1e-7, keras_powers: bool = False,
 ) -> tuple[Any, State]:
     r"""One Nadam step (Keras' order of operations).

@@ -66,7 +66,7 @@ def average(y: Any, state: State, beta_1: float = 0.9) -> Any:
 
 
 def update(
-    w: Any, g: Any, state: State, t: Any, lr: Any, xp: Any, beta_1: float = 0.9,
+    w: Any, g: Any, state: State, t: Any, lr: Any, xp: Any, *, beta_1: float = 0.9,
     beta_2: float = 0.999, epsilon: float = 1e-8, warmup_steps: int = 0,
     x_from_new_z: bool = False,
 ) -> tuple[Any, State]:
