@@ -42,13 +42,14 @@ def adam_rule(w, g, state, t, xp, *, learning_rate, **hyper):
 
 
 def _scalar(name: str, value: Any) -> Any:
+    """A hyperparameter as a Python number (Keras takes those in the variable's dtype)."""
     if isinstance(value, np.ndarray):
         if value.ndim:
             raise ValueError(
                 f"{name} is an array; a Keras optimizer takes one value per hyperparameter"
             )
         value = value.item()
-    return value
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def rule_for(opt: ref.Optimizer) -> tuple[Rule, dict[str, Any]]:
@@ -60,8 +61,8 @@ def rule_for(opt: ref.Optimizer) -> tuple[Rule, dict[str, Any]]:
             "twins, a registered rule, or your own rule function"
         )
     rule = opt.rule
-    hyper = {k: _scalar(k, v) for k, v in opt.hyper().items()}
-    return rule, {**keras_hyper(rule, hyper), **rule.keras_flags}
+    hyper = {**keras_hyper(rule, opt.hyper()), **rule.keras_flags}
+    return rule, {k: _scalar(k, v) for k, v in hyper.items()}
 
 
 def _from_learner(fn: LearnerRule, slots: Mapping[str, float]) -> Rule:
@@ -175,7 +176,8 @@ def rule_optimizer(
             if config.get("weight_decay") is not None:
                 kwargs["weight_decay"] = config["weight_decay"]
             config.pop("weight_decay", None)
-        hyper = {**keras_hyper(rule, config), **rule.keras_flags}
+        hyper = {k: _scalar(k, v) for k, v in keras_hyper(rule, config).items()}
+        hyper.update(rule.keras_flags)
         name = name or f"lessons_{rule.name}"
     elif callable(source):
         if slots is None or learning_rate is None:

@@ -101,13 +101,13 @@ def test_bad_sources_are_clear_errors():
 
 
 # --------------------------------------------------------------------------- 2. Keras
-def _apply(opt, grads: np.ndarray) -> np.ndarray:
+def _apply(opt, grads: np.ndarray, dtype: str = "float64") -> np.ndarray:
     import keras
 
-    w = keras.Variable(np.linspace(-1, 1, 12).reshape(3, 4), dtype="float64")
+    w = keras.Variable(np.linspace(-1, 1, 12).reshape(3, 4), dtype=dtype)
     path = []
     for g in grads:
-        opt.apply([keras.ops.convert_to_tensor(g, dtype="float64")], [w])
+        opt.apply([keras.ops.convert_to_tensor(g, dtype=dtype)], [w])
         path.append(np.array(w.numpy()))
     return np.array(path)
 
@@ -136,6 +136,27 @@ def test_every_registered_rule_runs_in_keras_as_keras_does(name):
     finally:
         keras.config.set_floatx(floatx)
     np.testing.assert_allclose(bridge, keras_own, rtol=0, atol=1e-12)
+
+
+#: rules whose order of operations is not yet Keras' own (float32 results differ in the
+#: last bits): their float32 comparison allows rounding-level differences only
+F32_NOT_YET_BITWISE = {"lamb"}
+
+
+@pytest.mark.parametrize("name", [n for n, rule in REGISTRY.items() if rule.keras_name])
+def test_every_registered_rule_rounds_in_float32_as_keras_does(name):
+    """On float32 weights, rounding order matters: each rule does Keras' operations in
+    Keras' order, so the weights are the same to the bit after 50 steps."""
+    import keras
+
+    keras_name = REGISTRY[name].keras_name
+    grads = _gradients()
+    bridge = _apply(keras_optimizer(name, learning_rate=0.01), grads, "float32")
+    keras_own = _apply(getattr(keras.optimizers, keras_name)(learning_rate=0.01), grads, "float32")
+    if name in F32_NOT_YET_BITWISE:
+        np.testing.assert_allclose(bridge, keras_own, rtol=0, atol=1e-7)
+    else:
+        np.testing.assert_array_equal(bridge, keras_own)
 
 
 def test_learner_rule_with_its_own_slots():

@@ -179,8 +179,12 @@ def check_value(name: str, value: Any, spec: Spec | None, default: Any = 0.0) ->
 
 # --------------------------------------------------------------------------- Keras' rounding
 def float32(value: Any) -> Any:
-    """``value`` rounded to the nearest float32, as a float (or float64 array)."""
-    return np.asarray(value, dtype=np.float32).astype(float)[()]
+    """``value`` rounded to the nearest float32, as a Python float (or a float64 array).
+
+    A Python float, not ``np.float64``: Keras tensors take Python numbers in their own
+    dtype, but treat a NumPy float64 as a float64 tensor (an error beside float32)."""
+    rounded = np.asarray(value, dtype=np.float32).astype(float)
+    return float(rounded) if rounded.ndim == 0 else rounded
 
 
 def _is_number(value: Any) -> bool:
