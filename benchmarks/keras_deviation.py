@@ -1,8 +1,12 @@
-"""Measure how far the reference optimizers are from Keras, for every tested configuration.
+"""Measure how far the reference optimizers and schedules are from Keras, for every tested
+configuration, and print the largest deviation of each in one table.
 
-Runs exactly the comparisons of ``tests/test_keras_equivalence.py`` (same configs, same
-100-step problems, same deviation: max over steps of max|keras - ref| / max|ref|) and
-prints each deviation and the largest, so the figures quoted in reports can be re-made:
+Runs exactly the comparisons of ``tests/test_keras_equivalence.py`` (SGD, RMSprop,
+Adagrad, Adam, AdamW; 100 steps), ``tests/test_keras_twins.py`` (the other nine
+optimizers; 120 steps on six tensors) and ``tests/test_schedules.py`` (the six schedules,
+steps 0..399), with their deviations (optimizers: max over steps of
+max|keras - ref| / max|ref|; schedules: max over steps of |keras - ours| / |ours|), so
+the figures quoted in reports can be re-made:
 
     python benchmarks/keras_deviation.py
 """
@@ -11,71 +15,129 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from collections import defaultdict
 from pathlib import Path
 
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import numpy as np  # noqa: E402
+
 from lessons_lib import optimizers  # noqa: E402
+from lessons_lib import schedules as lr_schedules  # noqa: E402
 
-TESTS = Path(__file__).resolve().parents[1] / "tests" / "test_keras_equivalence.py"
+TESTS = Path(__file__).resolve().parents[1] / "tests"
 
 
-def load_cases():
-    spec = importlib.util.spec_from_file_location("keras_cases", TESTS)
+def load(name: str):
+    """Import ``tests/<name>.py`` (the tests are not a package)."""
+    spec = importlib.util.spec_from_file_location(f"keras_cases_{name}", TESTS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-def main() -> None:
-    m = load_cases()
+def print_group(title: str, rows: list[tuple[str, float]]) -> None:
+    print(f"\n{title}")
+    for case, dev in rows:
+        print(f"  {case:44s} {dev:.2e}")
+    worst = max(rows, key=lambda row: row[1])
+    print(f"  largest: {worst[1]:.2e} ({worst[0]})")
+
+
+def first_five(m, table) -> None:
+    """SGD, RMSprop, Adagrad, Adam, AdamW (tests/test_keras_equivalence.py)."""
     keras = m.keras
-    groups: dict[str, list[tuple[str, float]]] = {
-        "float64, from_keras": [],
-        "float64, to_keras": [],
-        "float64, decimal values Keras must round": [],
-        "float32 Keras vs float64 reference": [],
-    }
+    groups: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for case, (name, config) in m.FROM_KERAS.items():
         result = m.keras_paths(getattr(keras.optimizers, name)(**config))
-        twin = optimizers.from_keras(name, **config)
-        groups["float64, from_keras"].append(
-            (case, m.max_deviation(result, m.reference_paths(twin)))
-        )
+        dev = m.max_deviation(result, m.reference_paths(optimizers.from_keras(name, **config)))
+        groups["float64, from_keras"].append((case, dev))
+        table[("optimizer", name)].append(dev)
     for case, make in m.TO_KERAS.items():
         opt = make()
         result = m.keras_paths(optimizers.to_keras(opt))
         groups["float64, to_keras"].append((case, m.max_deviation(result, m.reference_paths(opt))))
 
-    decimal = groups["float64, decimal values Keras must round"]
     adam = dict(learning_rate=0.01, beta_1=0.9, beta_2=0.999)
     result = m.keras_paths(keras.optimizers.Adam(**adam))
-    decimal.append(
-        (
-            "Adam(0.01, 0.9, 0.999)",
-            m.max_deviation(result, m.reference_paths(optimizers.from_keras("Adam", **adam))),
-        )
+    twin = optimizers.from_keras("Adam", **adam)
+    groups["float64, decimal values Keras must round"].append(
+        ("Adam(0.01, 0.9, 0.999)", m.max_deviation(result, m.reference_paths(twin)))
     )
     sgd = optimizers.SGD(learning_rate=0.05, momentum=0.9)
     result = m.keras_paths(optimizers.to_keras(sgd))
-    decimal.append(
+    groups["float64, decimal values Keras must round"].append(
         ("to_keras(SGD(0.05, momentum=0.9))", m.max_deviation(result, m.reference_paths(sgd)))
     )
-
     config = dict(learning_rate=0.01, beta_1=0.9, beta_2=0.999, amsgrad=True)
     result = m.keras_paths(keras.optimizers.Adam(**config), dtype="float32")
+    twin = optimizers.from_keras("Adam", **config)
     groups["float32 Keras vs float64 reference"].append(
-        (
-            "Adam(0.01, amsgrad=True)",
-            m.max_deviation(result, m.reference_paths(optimizers.from_keras("Adam", **config))),
-        )
+        ("Adam(0.01, amsgrad=True)", m.max_deviation(result, m.reference_paths(twin)))
     )
-
     for title, rows in groups.items():
-        print(f"\n{title}")
-        for case, dev in rows:
-            print(f"  {case:40s} {dev:.2e}")
-        worst = max(rows, key=lambda row: row[1])
-        print(f"  largest: {worst[1]:.2e} ({worst[0]})")
+        print_group(f"SGD ... AdamW: {title}", rows)
+
+
+def twins(m, table) -> None:
+    """The nine others (tests/test_keras_twins.py): rule and class, from and to Keras."""
+    rule_rows, class_rows, to_rows = [], [], []
+    for case, (name, config) in m.CONFIGS.items():
+        _, _, result = m._keras(case)
+        rule_dev = m.deviation(result, m.twin_paths(m.TWINS[name], config,
+                                                    floatx64=m.floatx64(case)))  # fmt: skip
+        class_dev = m.deviation(result, m.class_paths(optimizers.from_keras(name, **config)))
+        label = f"{case}{' (floatx float64)' if m.floatx64(case) else ''}"
+        rule_rows.append((label, rule_dev))
+        class_rows.append((label, class_dev))
+        # the table quotes the rule against Keras as Keras runs it; the class made by
+        # from_keras for float32 Keras differs from floatx-float64 Keras by its lr rounding
+        table[("optimizer", name)].append(rule_dev if m.floatx64(case) else class_dev)
+    for name, make in m.TO_KERAS.items():
+        opt = make()
+        result = m.keras_paths(optimizers.to_keras(opt))
+        flagged = m.deviation(result, m.class_paths(opt.variant(**opt.rule.keras_flags)))
+        as_built = m.deviation(result, m.class_paths(opt))
+        to_rows += [(f"{name} (Keras' roundings on)", flagged), (f"{name} (as built)", as_built)]
+    print_group("Nine twins: rule vs Keras (float64 variables)", rule_rows)
+    print_group("Nine twins: optimizers.from_keras class vs Keras", class_rows)
+    print_group("Nine twins: to_keras(class made directly) vs the class", to_rows)
+
+
+def schedules(s, keras, table) -> None:
+    """The six schedules (tests/test_schedules.py), float64 and Python floats."""
+    rows64, rows32 = [], []
+    for case, (name, config) in s.CONFIGS.items():
+        ours = lr_schedules.from_keras(name, **config)(np.arange(s.STEPS))
+        theirs = s.keras_curve(getattr(keras.optimizers.schedules, name)(**config))
+        dev = s.rel_dev(theirs, ours)
+        rows64.append((case, dev))
+        table[("schedule", name)].append(dev)
+        plain = {k: (float(v) if isinstance(v, np.float64) else v) for k, v in config.items()}
+        ours = lr_schedules.from_keras(name, **plain)(np.arange(s.STEPS))
+        theirs = s.keras_curve(getattr(keras.optimizers.schedules, name)(**plain))
+        rows32.append((case, float(np.max(np.abs(theirs - ours)) / np.max(ours))))
+    print_group("Schedules, float64 arguments: max |keras - ours| / |ours|", rows64)
+    print_group("Schedules, Python floats (Keras in float32): max |diff| / peak", rows32)
+
+
+def main() -> None:
+    table: dict[tuple[str, str], list[float]] = defaultdict(list)
+    five, twin_tests, schedule_tests = (
+        load(name) for name in ("test_keras_equivalence", "test_keras_twins", "test_schedules")
+    )
+    first_five(five, table)
+    twins(twin_tests, table)
+    schedules(schedule_tests, twin_tests.keras, table)
+
+    print("\nLargest relative deviation from Keras 3 (float64), per optimizer and schedule")
+    print(f"  {'kind':9s} {'Keras name':24s} {'configs':>7s} {'steps':>5s} {'largest':>9s}")
+    for (kind, name), devs in table.items():
+        if kind == "schedule":
+            steps = schedule_tests.STEPS
+        else:
+            steps = twin_tests.STEPS if name in twin_tests.TWINS else five.STEPS
+        print(f"  {kind:9s} {name:24s} {len(devs):7d} {steps:5d} {max(devs):9.1e}")
 
 
 if __name__ == "__main__":

@@ -174,6 +174,10 @@ CONFIGS = {
         "Lamb",
         dict(learning_rate=0.02, beta_1=0.8, beta_2=0.9, epsilon=1e-3, weight_decay=0.05),
     ),
+    "lamb-no-momentum-large-eps": (
+        "Lamb",
+        dict(learning_rate=0.03, beta_1=0.0, beta_2=0.5, epsilon=0.1),
+    ),
     "adafactor-default": ("Adafactor", {}),
     "adafactor-relative-clip": (
         "Adafactor",
@@ -267,6 +271,14 @@ def _lamb_zero_norm_no_step(w, g, state, t, lr, xp, **hyper):
     return (w if not np.any(w) else new_w), new_state
 
 
+def _lamb_no_trust_ratio(w, g, state, t, lr, xp, beta_1, beta_2, epsilon, keras_powers):
+    """LAMB with the trust ratio forgotten: Adam's bias-corrected step."""
+    m = state["m"] + (g - state["m"]) * (1 - beta_1)
+    v = state["v"] + (g * g - state["v"]) * (1 - beta_2)
+    r = m / (1 - beta_1**t) / (np.sqrt(v / (1 - beta_2**t)) + epsilon)
+    return w - lr * r, {"m": m, "v": v}
+
+
 def _adafactor_unfactored(w, g, state, t, lr, xp, **hyper):
     """Adafactor keeping a full second moment for matrices too."""
     if "v" not in state:
@@ -305,6 +317,7 @@ MISTAKES = {
     },
     "lion-slow-step": {"betas swapped": {"beta_1": 0.8, "beta_2": 0.95}},
     "lamb-odd-wd": {"zero weight norm takes no step": _lamb_zero_norm_no_step},
+    "lamb-no-momentum-large-eps": {"no trust ratio (Adam)": _lamb_no_trust_ratio},
     "adafactor-relative-clip": {
         "no update clipping": {"clip_threshold": 1e30},
         "full second moment for matrices": _adafactor_unfactored,
