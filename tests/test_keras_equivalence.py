@@ -10,12 +10,13 @@ Float32 rounding, honestly: Keras keeps the learning rate in a float32 variable 
 casts some other Python-float hyperparameters through float32 too (``from_keras``
 explains which). We run Keras on float64 variables so that the only differences left
 are (a) those roundings, which ``from_keras`` copies, and (b) float64 rounding, ~1e-15.
-That is why most comparisons below hold the twin to 1e-10, far inside the required
+That is why every comparison below holds the twin to 1e-10, far inside the required
 1e-6: a forgotten float32 rounding (~1e-8, more once amplified) would fail them.
 Keras' Adam uses ``float32(beta)`` in its bias corrections but the exact beta in its
-averages, which no single beta can copy, so Adam's betas here are values float32 holds
-exactly; the decimal-beta case is checked separately: against an emulation of Keras'
-arithmetic, and against ``from_keras``, whose twin reproduces that rounding too.
+averages; no single beta copies that, so the rule has a flag for it (``keras_powers``,
+set by ``from_keras``). Most Adam configs below use betas float32 holds exactly, which
+tests the formulas apart from that rounding; the decimal-beta case is checked separately,
+against an emulation of Keras' arithmetic and against ``from_keras``.
 """
 
 import inspect
