@@ -379,3 +379,24 @@ def test_bridge_rejects_what_it_cannot_translate():
         O.to_keras(O.EWMAMomentum(bias_correction=True))
     with pytest.raises(ValueError, match="epsilon_mode"):
         O.to_keras(O.Adam(epsilon_mode="paper"))
+
+
+# --------------------------------------------------------------------------- schedules
+def test_a_schedule_drives_the_twin_as_it_drives_keras():
+    """learning_rate=schedule: evaluated at the number of updates done, both ways."""
+    from lessons_lib import schedules
+
+    sched = schedules.from_keras(
+        "ExponentialDecay", initial_learning_rate=0.05, decay_steps=10, decay_rate=0.5
+    )
+    opt = O.SGD(learning_rate=sched, momentum=0.75)
+    kopt = O.to_keras(opt)
+    assert isinstance(kopt.get_config()["learning_rate"], dict)  # a serialized schedule
+    result = keras_paths(kopt)
+    # Keras computes the schedule in float32: the rates differ in the 8th digit
+    assert max_deviation(result, reference_paths(opt)) <= REQUIRED_TOL
+    twin = O.from_keras("SGD", **kopt.get_config())
+    assert callable(twin.learning_rate)
+    assert max_deviation(result, reference_paths(twin)) <= REQUIRED_TOL
+    constant = reference_paths(O.SGD(learning_rate=0.05, momentum=0.75))
+    assert max_deviation(result, constant) > 1e-2  # the schedule really acts
