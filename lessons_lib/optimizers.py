@@ -409,7 +409,8 @@ class EWMAMomentum(Optimizer):
         super().__init__(**_own(locals()))
 
     def hyper(self) -> dict[str, Any]:
-        return {"momentum": self.beta, "ewma": True, "bias_correction": self.bias_correction}
+        return {"momentum": self.beta, "ewma": True, "bias_correction": self.bias_correction,
+                **self._rule_flags}  # fmt: skip
 
     def keras_config(self) -> dict[str, Any]:
         """``SGD(learning_rate=lr*(1-beta), momentum=beta)``, weight decay rescaled by
@@ -665,6 +666,12 @@ def to_keras(opt: Optimizer) -> Any:
     Keras' schedule (:func:`lessons_lib.schedules.to_keras`). Hyperparameters must be
     scalars. Imports Keras, which takes a few seconds.
     """
+    keywords = _rule_keywords(opt.rule)
+    variant = {k: v for k, v in opt._rule_flags.items()
+               if k not in opt.rule.keras_flags and v != keywords.get(k)}  # fmt: skip
+    if variant:
+        raise ValueError(f"Keras has no variant {variant} of {opt.rule.keras_name or 'this'}; "
+                         "translate the optimizer without .variant(...)")  # fmt: skip
     config = opt.keras_config()
     import keras  # lazy: the rest of lessons_lib never needs it
 

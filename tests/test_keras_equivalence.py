@@ -379,6 +379,8 @@ def test_bridge_rejects_what_it_cannot_translate():
         O.to_keras(O.EWMAMomentum(bias_correction=True))
     with pytest.raises(ValueError, match="epsilon_mode"):
         O.to_keras(O.Adam(epsilon_mode="paper"))
+    with pytest.raises(ValueError, match="no variant .*epsilon_outside"):
+        O.to_keras(O.RMSprop().variant(epsilon_outside=True))
 
 
 # --------------------------------------------------------------------------- schedules
