@@ -2,16 +2,18 @@ r"""Adafactor: Shazeer & Stern (2018), "Adafactor: Adaptive Learning Rates with 
 Memory Cost" (ICML 2018).
 
 No first moment, and for a matrix the second moment is *factored*: only the row means
-:math:`r` and column means :math:`c` of :math:`g^2 + \epsilon_1` are averaged, and
+:math:`r` (over the last axis) and column means :math:`c` (over the second-to-last) of
+:math:`g^2 + \epsilon_1` are averaged, and
 :math:`\hat v` is rebuilt as their rank-1 product (for an :math:`R\times C` matrix,
-R + C numbers instead of RC). With :math:`\hat\beta_{2,t} = 1 - t^{\,c}` (c =
-``beta_2_decay`` = -0.8, so the first step uses the current gradient alone):
+R + C numbers instead of RC). With :math:`\hat\beta_{2,t} = 1 - t^{-0.8}` (the exponent
+is ``beta_2_decay``; :math:`\hat\beta_{2,1} = 0`, so the first step uses the current
+gradient alone):
 
 .. math::
 
-    r_t = \hat\beta_{2,t} r_{t-1} + (1-\hat\beta_{2,t})\,\mathrm{mean}_{\rm cols}(g_t^2+\epsilon_1),
+    r_t = \hat\beta_{2,t} r_{t-1} + (1-\hat\beta_{2,t})\,\mathrm{rowmean}(g_t^2+\epsilon_1),
     \quad
-    c_t = \hat\beta_{2,t} c_{t-1} + (1-\hat\beta_{2,t})\,\mathrm{mean}_{\rm rows}(g_t^2+\epsilon_1),
+    c_t = \hat\beta_{2,t} c_{t-1} + (1-\hat\beta_{2,t})\,\mathrm{colmean}(g_t^2+\epsilon_1),
     \quad
     \hat v_t = \frac{r_t\, c_t^\top}{\mathrm{mean}(r_t)}
 
@@ -38,8 +40,10 @@ Where Keras (``keras.optimizers.Adafactor``) differs from the paper:
 * no first moment (the paper's default, :math:`\beta_1 = 0`).
 * :math:`\mathrm{RMS}(w)` is taken after Keras' decoupled weight decay, if any.
 
-State per parameter: ``r`` and ``c`` for a tensor with two or more axes (Keras also keeps
-the rebuilt :math:`\hat v`, which is recomputed here), ``v`` for vectors and scalars.
+State per parameter: ``r`` and ``c`` for a tensor with two or more axes, ``v`` for vectors
+and scalars. Keras 3.15 also keeps the rebuilt :math:`\hat v` as a full-size slot for every
+tensor, so its Adafactor saves no memory over Adam's second moment; the twin recomputes
+:math:`\hat v` and keeps only ``r`` and ``c``.
 """
 
 from __future__ import annotations

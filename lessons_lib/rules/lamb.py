@@ -22,7 +22,8 @@ Adam's bias-corrected direction, rescaled per parameter tensor by a *trust ratio
 * the paper scales :math:`\|w\|` by a function :math:`\phi` (e.g. clipped to
   :math:`[\gamma_l, \gamma_u]`); Keras uses the identity.
 * a zero weight norm (e.g. a bias at its zero start) gives ratio 1 in Keras, so that
-  tensor takes a plain Adam step; the paper would not move it at all.
+  tensor takes a plain Adam step; with the identity scaling the paper's formula would
+  leave it at zero for good.
 
 Keras rounds :math:`\beta_1, \beta_2` through float32 in the bias corrections only (as for
 Adam); ``keras_powers=True`` (set by ``from_keras`` and the bridge) reproduces it.

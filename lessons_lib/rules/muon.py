@@ -22,8 +22,9 @@ which makes the update's RMS match AdamW's). :math:`\mathrm{NS}_5` approximates
     A = X X^\top, \qquad X \leftarrow aX + (bA + cA^2)X, \qquad
     (a, b, c) = (3.4445, -4.7750, 2.0315),
 
-a quintic chosen to push small singular values up fast; the result has singular values
-roughly in [0.7, 1.2], not exactly 1.
+a quintic chosen to push small singular values up fast. The result's singular values are
+near 1 but not equal to it: on random Gaussian matrices the largest come out at most ~1.2,
+and very small ones are not raised all the way in five iterations.
 
 Every tensor that is not 2-D takes an AdamW step instead (Keras' Adam with
 ``learning_rate * adam_lr_ratio``, betas ``adam_beta_1/2``, ``epsilon``), as do 2-D
@@ -40,7 +41,10 @@ depends on the tensor, this rule applies the decay itself, first:
 
 Where Keras differs from Jordan et al.: the reference scales the step by
 :math:`\sqrt{\max(1, R/C)}` instead of :math:`0.2\sqrt{\max(R, C)}` (``rms_rate=None``
-gives neither) and uses a plain momentum average; the ideas are the same. Keras rounds
+gives neither), and averages the momentum as an EWMA, :math:`m \leftarrow \beta m +
+(1-\beta) g` (Nesterov: :math:`(1-\beta) g + \beta m`), where Keras sums; the two
+directions are proportional, so after the normalisation inside NS5 they agree (up to its
+:math:`10^{-7}`). Keras rounds
 the AdamW betas in the bias corrections through float32 (``keras_rounding``) and computes
 ``learning_rate * adam_lr_ratio`` in float32 (not reproduced: at most ~6e-8 relative, and
 nothing when the ratio is a power of 2). Keras 3.15 computes :math:`\sqrt{\max(R,C)}` as

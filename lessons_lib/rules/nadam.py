@@ -18,8 +18,9 @@ its own weight. The momentum coefficient follows a warm-up schedule
 Where Keras (``keras.optimizers.Nadam``) differs from the paper: the paper's schedule is
 :math:`\mu_t = \beta_1 (1 - \tfrac12\, 0.96^{t/250})` (Keras 2 had ``schedule_decay=0.004``
 = 1/250); Keras 3 uses :math:`0.96^{t}`, so its :math:`\mu_t` reaches :math:`\beta_1`
-within ~100 steps instead of staying near :math:`\beta_1/2` for thousands. The average
-:math:`m_t` uses :math:`1-\beta_1`, not :math:`1-\mu_t`. Keras keeps one running product
+within ~100 steps instead of staying between :math:`0.5\beta_1` and :math:`0.6\beta_1` for
+the first thousand. :math:`m_t` is averaged with the constant :math:`\beta_1` (as in
+PyTorch), not with :math:`\mu_t`. Keras keeps one running product
 for all variables; the twin keeps a copy per parameter (the same number). Keras computes
 that product with the exact :math:`\beta_1` and 0.96 but rounds both through float32 in
 :math:`\mu_t, \mu_{t+1}` and the average (and :math:`\beta_2` everywhere);
