@@ -283,7 +283,7 @@ class Optimizer:
 
     def keras_config(self) -> dict[str, Any]:
         """The arguments of the Keras optimizer ``keras_name`` that does the same updates."""
-        if self.rule.keras_name is None:
+        if self.keras_name is None or type(self)._update is not Optimizer._update:
             raise ValueError(f"{type(self).__name__} has no Keras twin")
         config = self.get_config()
         if any(isinstance(v, list) for v in config.values()):
