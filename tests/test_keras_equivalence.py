@@ -382,6 +382,12 @@ def test_bridge_rejects_what_it_cannot_translate():
     with pytest.raises(ValueError, match="no variant .*epsilon_outside"):
         O.to_keras(O.RMSprop().variant(epsilon_outside=True))
 
+    class NotKeras(O.Adam):  # a figure module's teaching form
+        keras_name = None
+
+    with pytest.raises(ValueError, match="NotKeras has no Keras twin"):
+        O.to_keras(NotKeras())
+
 
 # --------------------------------------------------------------------------- schedules
 def test_a_schedule_drives_the_twin_as_it_drives_keras():
