@@ -316,8 +316,9 @@ class Optimizer:
                 f"{unknown}: not flags of this rule (hyperparameters are set by the "
                 f"constructor); its flags are {sorted(set(keywords) - set(self._hyper_names))}"
             )
+        checked = {k: check_value(k, v, self.rule.spec(k), keywords[k]) for k, v in flags.items()}
         new = copy.copy(self)
-        new._rule_flags = {**self._rule_flags, **flags}
+        new._rule_flags = {**self._rule_flags, **checked}
         new.reset()
         return new
 

@@ -508,6 +508,8 @@ def test_variants_are_flags_of_the_rule():
         Adam().variant(amsgrad=True)  # a hyperparameter: set it in the constructor
     with pytest.raises(ValueError, match="not flags"):
         Adam().variant(centred=True)
+    with pytest.raises(ValueError, match="epsilon_outside must be True or False"):
+        RMSprop().variant(epsilon_outside="yes")
 
 
 def test_a_rule_without_a_class_still_runs_and_translates():
