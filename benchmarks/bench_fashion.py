@@ -16,9 +16,9 @@
    spe          XLA + ``steps_per_execution=64`` (fewer Python round trips)
    spe-1t       spe with one inter-op thread (the intra-op pool keeps its 2)
    notebook-2t  XLA + steps_per_execution + the in-memory tf.data pipeline of
-                ``capstone.train_dataset``, default threads
+                ``training.train_dataset``, default threads
    notebook     notebook-2t with one inter-op thread: what notebook 08 and
-                ``scripts/precompute_full_run.py`` use (``capstone.setup_tensorflow``)
+                ``scripts/precompute_full_run.py`` use (``training.setup_tensorflow``)
    epoch-1t     notebook with a whole epoch (211 steps) per call
    no-xla-data  no XLA, steps_per_execution, tf.data
 
@@ -112,7 +112,7 @@ def worker(name: str, epochs: int) -> dict:
     import keras
 
     from lessons_lib.data import load_fashion_mnist
-    from lessons_lib.interactive.capstone import (
+    from lessons_lib.training import (
         FAST_COMPILE,
         build_mlp,
         prepare,

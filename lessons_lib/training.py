@@ -39,11 +39,13 @@ __all__ = [
     "OPTIMIZERS",
     "OptimizerProbe",
     "Split",
+    "TensorFlowMissing",
     "build_mlp",
     "compile_model",
     "default_learning_rate",
     "keras_optimizer",
     "prepare",
+    "require_tensorflow",
     "setup_tensorflow",
     "tensorflow_missing",
     "train",
@@ -66,10 +68,11 @@ OPTIMIZERS: dict[str, tuple[str, dict[str, Any]]] = {
 #: 64 minibatches per call into TensorFlow, the data already in memory as tensors
 FAST_COMPILE = {"jit_compile": True, "steps_per_execution": 64}
 INSTALL_HINT = (
-    'Lesson 08 needs TensorFlow, which the core install leaves out. Add it with\n'
+    "Lesson 08 needs TensorFlow, and this Python environment does not have it (the core\n"
+    "install leaves it out). Add the capstone extra, in the project folder:\n"
     '    pip install -e ".[capstone]"\n'
-    "in the project folder (the README's install section has the details), then restart "
-    "the kernel."
+    "then restart the kernel and run the notebook again. The README's install section\n"
+    "lists the platforms TensorFlow supports. Lessons 00-07 do not need it."
 )
 
 
@@ -77,9 +80,25 @@ def tensorflow_missing() -> str | None:
     """``None`` if TensorFlow can be imported, else what to run to add it."""
     try:
         found = importlib.util.find_spec("tensorflow") is not None
-    except (ImportError, ValueError):  # a broken or shadowed installation
+    except (ImportError, ValueError):  # a broken or blocked installation
         found = False
     return None if found else INSTALL_HINT
+
+
+class TensorFlowMissing(ModuleNotFoundError):
+    """TensorFlow is not installed. In a notebook IPython shows only the message (through
+    ``_render_traceback_``), and "Run all" stops here: the cells that train do not run."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [str(self)]
+
+
+def require_tensorflow() -> None:
+    """Raise :class:`TensorFlowMissing`, whose message says how to add TensorFlow, if it
+    cannot be imported; do nothing otherwise."""
+    hint = tensorflow_missing()
+    if hint:
+        raise TensorFlowMissing(hint)
 
 
 @contextmanager
@@ -110,9 +129,7 @@ def setup_tensorflow(inter_op_threads: int = 1, intra_op_threads: int | None = N
     trainings side by side. Call it before TensorFlow runs anything: afterwards thread
     settings cannot change, and this function leaves them as they are.
     """
-    hint = tensorflow_missing()
-    if hint:
-        raise ModuleNotFoundError(hint)
+    require_tensorflow()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     with _c_stderr_discarded():
@@ -387,7 +404,6 @@ def OptimizerProbe(probe_x: np.ndarray, probe_y: np.ndarray):  # noqa: N802 (a c
             self.record["update_ratio"].append(self._next_step_ratio(opt, model, kernels, now))
             kind = type(opt).__name__
             cfg = opt.get_config()
-            cfg["learning_rate"] = float(keras.ops.convert_to_numpy(opt.learning_rate))
             steps, sizes, sums = int(opt.iterations.numpy()), [], []
             for kernel in kernels:
                 slots = self._slots(opt, kind, kernel)

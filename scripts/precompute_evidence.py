@@ -44,6 +44,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import numpy as np
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -170,8 +172,11 @@ def write_json(path: Path, payload: dict) -> None:
 
 def clean(value):
     """Floats rounded to 6 significant digits; NaN and infinity (a diverged run) -> None."""
-    if isinstance(value, float | int) and not isinstance(value, bool):
+    if isinstance(value, np.floating):
         value = float(value)
+    if isinstance(value, int):  # counts and shapes stay integers (bool is an int too)
+        return value
+    if isinstance(value, float):
         return float(f"{value:.6g}") if math.isfinite(value) else None
     if isinstance(value, list | tuple):
         return [clean(v) for v in value]
@@ -252,8 +257,11 @@ def _EpochLog(name: str):  # noqa: N802 (a class factory: Keras is imported late
             self.start = time.perf_counter()
 
         def on_epoch_end(self, epoch, logs=None):
-            print(f"  {name} epoch {epoch + 1}: {time.perf_counter() - self.start:.2f} s, "
-                  f"val_acc {(logs or {}).get('val_accuracy', float('nan')):.4f}", flush=True)
+            print(
+                f"  {name} epoch {epoch + 1}: {time.perf_counter() - self.start:.2f} s, "
+                f"val_acc {(logs or {}).get('val_accuracy', float('nan')):.4f}",
+                flush=True,
+            )
 
     return EpochLog()
 
@@ -296,8 +304,10 @@ def do_job(cfg: dict) -> str:
     h, p = run["history"], run["provenance"]
     acc = h["test_accuracy"][-1]
     acc_text = "diverged" if acc is None else f"{100 * acc:.2f} %"
-    return (f"{run_name(cfg)} [{cfg['phase']}]: test {acc_text}, {p['wall_seconds']:.0f} s "
-            f"({p['wall_seconds'] / cfg['epochs']:.2f} s/epoch, load {p['load_average_end']})")
+    return (
+        f"{run_name(cfg)} [{cfg['phase']}]: test {acc_text}, {p['wall_seconds']:.0f} s "
+        f"({p['wall_seconds'] / cfg['epochs']:.2f} s/epoch, load {p['load_average_end']})"
+    )
 
 
 # --------------------------------------------------------------------------- main

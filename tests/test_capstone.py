@@ -1,5 +1,6 @@
 """Lesson 08's library parts that do not need the full data: exercise 8.1's check, the
-figures of the precomputed run, and the progress callback.
+figures of the precomputed run and of the evidence, the progress callback, and the path
+of a learner without TensorFlow.
 
 The wrong rules below are written the way a learner would write them, in the bridge's
 signature, so the test shows the check's mistake list catches real code.
@@ -10,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from lessons_lib import training
+from lessons_lib.checks import capstone as checks
 from lessons_lib.interactive import capstone
 
 
@@ -68,7 +71,7 @@ def adam_stub(w, g, state, t, xp, *, learning_rate, beta_1, beta_2, epsilon):
 
 @pytest.mark.parametrize("rule", [adam_right, adam_keras_order])
 def test_exercise_8_1_passes_right_answers(rule, capsys):
-    assert capstone.check_adam_rule(rule) is True
+    assert checks.check_adam_rule(rule) is True
     assert capsys.readouterr().out.startswith("PASSED exercise 8.1")
 
 
@@ -84,7 +87,7 @@ def test_exercise_8_1_passes_right_answers(rule, capsys):
     ],
 )
 def test_exercise_8_1_names_each_mistake(rule, message, capsys):
-    assert capstone.check_adam_rule(rule) is False
+    assert checks.check_adam_rule(rule) is False
     out = capsys.readouterr().out
     assert "8.1" in out and message in out, out
 
@@ -115,7 +118,7 @@ def test_full_run_figure_rejects_unknown_choices(kwargs, match):
 
 def test_full_run_file_holds_fifty_epochs_of_every_optimizer():
     run = capstone.load_full_run()
-    assert set(run["histories"]) == set(capstone.OPTIMIZERS)
+    assert set(run["histories"]) == set(training.OPTIMIZERS) - {"AdamW"}
     for hist in run["histories"].values():
         for key in ("loss", "accuracy", "val_loss", "val_accuracy", "test_accuracy"):
             assert len(hist[key]) == run["meta"]["epochs"] == 50
@@ -140,7 +143,7 @@ def test_live_progress_prints_a_line_per_epoch_and_keeps_each_run(capsys):
     for name in ("SGD", "Adam"):
         keras.utils.set_random_seed(0)
         model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
-        model.compile(optimizer=capstone.keras_optimizer(name),
+        model.compile(optimizer=training.keras_optimizer(name),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])  # fmt: skip
         model.fit(x, y, validation_data=(x, y), epochs=2, verbose=0,
                   callbacks=[progress.named(name)])  # fmt: skip
@@ -164,7 +167,7 @@ def test_setup_tensorflow_leaves_nothing_on_stderr_and_keeps_python_stderr():
     env = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}
     code = (
         "import sys\n"
-        "from lessons_lib.interactive.capstone import setup_tensorflow\n"
+        "from lessons_lib.training import setup_tensorflow\n"
         "setup_tensorflow()\n"
         "import tensorflow as tf\n"
         "tf.constant(1.0) + 1.0\n"  # runs an op: the runtime is up
@@ -174,3 +177,166 @@ def test_setup_tensorflow_leaves_nothing_on_stderr_and_keeps_python_stderr():
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stderr == "python stderr still here\n"
+
+
+# --------------------------------------------------------------------------- no TensorFlow
+def test_first_cell_without_tensorflow_says_how_to_add_it_and_stops(tmp_path):
+    """A core install without the capstone extra: the lesson's first code cell, run by
+    IPython with tensorflow blocked, shows the install command and no traceback, and stops
+    (an error result, so "Run all" runs nothing after it)."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    nb = json.loads((Path(__file__).parent.parent / "notebooks" / "08_fashion_mnist.ipynb")
+                    .read_text(encoding="utf-8"))  # fmt: skip
+    first = next("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    (tmp_path / "cell.py").write_text(first, encoding="utf-8")
+    code = (
+        "import sys\n"
+        "sys.modules['tensorflow'] = None\n"  # what `import tensorflow` then raises on
+        "sys.modules['keras'] = None\n"
+        "from IPython.testing.globalipapp import start_ipython\n"
+        "ip = start_ipython()\n"
+        f"result = ip.run_cell(open({str(tmp_path / 'cell.py')!r}).read())\n"
+        "print('RESULT', type(result.error_in_exec).__name__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+    out = done.stdout + done.stderr
+    assert 'pip install -e ".[capstone]"' in out, out
+    assert "RESULT TensorFlowMissing" in out, out
+    assert "Traceback" not in out and "ImportError" not in out, out
+
+
+def test_require_tensorflow_raises_with_the_install_hint(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    def find_spec(name, *args):
+        return None if name == "tensorflow" else real(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    assert training.tensorflow_missing() == training.INSTALL_HINT
+    with pytest.raises(training.TensorFlowMissing) as info:
+        training.require_tensorflow()
+    assert info.value._render_traceback_() == [training.INSTALL_HINT]
+    with pytest.raises(training.TensorFlowMissing):
+        training.setup_tensorflow()
+
+
+# --------------------------------------------------------------------------- evidence
+@pytest.fixture()
+def evidence(tmp_path, monkeypatch):
+    """A small synthetic evidence folder, summarized by the real script."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent.parent / "scripts"))
+    import precompute_evidence as pe
+    import summarize_evidence as se
+
+    monkeypatch.setattr(pe, "RUNS_DIR", tmp_path / "data" / "evidence" / "runs")
+    monkeypatch.setattr(se, "ROOT", tmp_path)
+
+    def history(epochs, top, best):
+        val_loss = [0.3 + 0.002 * (e - best) ** 2 for e in range(epochs)]
+        acc = [top - 0.05 / (e + 1) for e in range(epochs)]
+        return {"loss": [0.5] * epochs, "accuracy": acc, "val_loss": val_loss,
+                "val_accuracy": acc, "test_loss": val_loss,
+                "test_accuracy": [a - 0.01 for a in acc], "seconds": [1.0] * epochs}  # fmt: skip
+
+    def write(cfg, top, best=5, diag=None):
+        prov = {"machine": {"cpu": "test", "cores": 2}, "versions": {"keras": "x"},
+                "git_commit": "abc", "wall_seconds": 1.0}  # fmt: skip
+        pe.write_json(pe.run_path(cfg), {"config": cfg, "history": history(cfg["epochs"], top,
+                      best), "diagnostics": diag, "provenance": prov})  # fmt: skip
+
+    layers = [[784, 1024], [1024, 512], [512, 512], [512, 512], [512, 10]]
+    diag = {"layers": layers, "update_ratio": [[1e-3 * (1 + e)] * 5 for e in range(50)],
+            "epoch_ratio": [[1e-2] * 5] * 50,
+            "step_size": [[[0.003, 0.0031, 0.0032]] * 5] * 50,
+            "sum_g2": [[[0.0, 1e-4, 1e-3]] * 5] * 50}  # fmt: skip
+    for seed, top in zip((0, 1, 2), (0.88, 0.89, 0.90), strict=True):
+        write(pe.job("default", "Adagrad", 0.001, seed, 50), top, best=10 + seed,
+              diag=diag if seed == 1 else None)  # fmt: skip
+    write(pe.job("default", "Adam", 0.001, 0, 50), 0.9)
+    write(pe.job("decay", "AdamW", 0.001, 0, 50, weight_decay=0.1), 0.91)
+    for factor, top in zip(pe.SWEEP_FACTORS, (0.80, 0.85, 0.92, 0.70), strict=True):
+        write(pe.job("sweep", "Adagrad", 0.001 * factor, 0, 10), top)
+    return se.summarize()
+
+
+def test_summary_statistics_are_the_seeds_mean_and_sample_sd(evidence):
+    cell = evidence["settings"]["default"]["Adagrad"]
+    final = [100 * (top - 0.05 / 50 - 0.01) for top in (0.88, 0.89, 0.90)]
+    assert cell["n"] == 3 and cell["seeds"] == [0, 1, 2]
+    assert cell["test_accuracy"]["mean"] == pytest.approx(np.mean(final), abs=1e-3)
+    assert cell["test_accuracy"]["sd"] == pytest.approx(np.std(final, ddof=1), abs=1e-3)
+    assert cell["binomial_se"] == pytest.approx(
+        100 * capstone.binomial_se(cell["test_accuracy"]["mean"] / 100), abs=1e-3)
+    assert cell["early_stopping"]["by_val_loss"]["epochs"] == [11, 12, 13]
+    assert evidence["settings"]["default"]["Adam"]["test_accuracy"]["sd"] is None  # one seed
+
+
+def test_sweep_picks_the_best_validation_score_and_flags_the_edge(evidence):
+    sweep = evidence["sweep"]["Adagrad"]
+    assert sweep["complete"] and sweep["chosen"] == pytest.approx(0.001 * 10**0.5, rel=1e-5)
+    assert not sweep["at_edge"]
+    assert evidence["sweep"]["SGD"]["complete"] is False
+
+
+def test_evidence_tables_print_every_cell(evidence):
+    table = capstone.evidence_table(evidence, "default")
+    assert "Adagrad" in table and "85.28" in table  # the blog's number beside
+    assert "n" in table.splitlines()[0]
+    assert "Adagrad" in capstone.early_stopping_table(evidence)
+    assert "(incomplete)" not in capstone.sweep_table(evidence).splitlines()[1]
+    assert "not run yet" in capstone.sweep_table(evidence)
+
+
+def test_spread_report_places_a_live_run_and_never_raises(evidence):
+    curve = evidence["settings"]["default"]["Adagrad"]["curves"]["val_accuracy"]["mean"]
+    near = {"Adagrad": {"val_accuracy": curve[:5]}}
+    far = {"Adagrad": {"val_accuracy": [c - 0.2 for c in curve[:5]]},
+           "SGD": {"val_accuracy": [0.5] * 5}}
+    assert "within" in capstone.spread_report(near, evidence, 5)
+    report = capstone.spread_report(far, evidence, 5)
+    assert "OUTSIDE" in report and "no precomputed seeds" in report
+
+
+def test_binomial_se_is_about_a_third_of_a_point_on_the_test_set():
+    assert 100 * capstone.binomial_se(0.89) == pytest.approx(0.313, abs=1e-3)
+    with pytest.raises(ValueError):
+        capstone.binomial_se(1.5)
+
+
+def test_evidence_figures_draw(evidence):
+    probe = {"record": {k: evidence["diagnostics"]["Adagrad"][k][:3]
+                        for k in ("update_ratio", "step_size", "sum_g2")},
+             "layers": evidence["diagnostics"]["Adagrad"]["layers"]}  # fmt: skip
+    fig = capstone.diagnostics_figure({"Adagrad": probe}, evidence)
+    assert len(fig.axes) == 5
+    fig = capstone.accumulator_figure({"Adagrad": probe}, evidence)
+    assert len(fig.axes[0].lines) > 5
+    fig = capstone.decay_figure(evidence)
+    assert "0.1" in fig.axes[0].get_title()
+    with pytest.raises(ValueError, match="weight-decay"):
+        capstone.decay_figure({"decay": {}})
+
+
+def test_differences_call_a_small_gap_a_tie_and_a_large_one_real():
+    def cell(mean, sd, n):
+        return {"test_accuracy": {"mean": mean, "sd": sd}, "n": n,
+                "binomial_se": 100 * capstone.binomial_se(mean / 100)}  # fmt: skip
+
+    summary = {"settings": {"default": {"A": cell(89.2, 0.1, 3), "B": cell(89.0, 0.1, 3),
+                                        "C": cell(86.0, 0.2, 3)}}}  # fmt: skip
+    lines = capstone.differences(summary).splitlines()
+    assert lines[0].split()[:3] == ["A", "-", "B"] and "tie" in lines[0]
+    assert lines[1].split()[:3] == ["B", "-", "C"] and "beyond the noise" in lines[1]
+    # the binomial floor: a tiny sample sd cannot make 0.3 points "real"
+    summary["settings"]["default"]["B"] = cell(88.9, 0.01, 2)
+    summary["settings"]["default"]["A"] = cell(89.2, 0.01, 2)
+    assert "tie" in capstone.differences(summary).splitlines()[0]

@@ -236,7 +236,7 @@ def test_real_files_verify_and_match_the_sample():
 
 
 def test_validation_split_comes_from_training_images_only():
-    from lessons_lib.interactive.capstone import prepare
+    from lessons_lib.training import prepare
 
     (x, y), (xt, yt) = data.load_sample()
     split = prepare(((x, y), (xt, yt)), val_fraction=0.1, seed=3)

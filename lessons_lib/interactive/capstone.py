@@ -1,15 +1,18 @@
-"""Lesson 08: the Fashion-MNIST optimizer comparison in Keras.
+"""Lesson 08's figures and tables: the Fashion-MNIST optimizer comparison in Keras.
 
-The experiment of seed 002, done carefully: MLP 784-1024-512-512-512-10 (ReLU, softmax),
-batch 256, Keras' default hyperparameters, a validation split taken from the training set,
-one seed for the initial weights and the shuffling, the test set touched once at the end.
+The training pipeline lives in :mod:`lessons_lib.training`; this module shows its results.
 
-* :func:`prepare` splits and scales the data; :func:`train` trains one optimizer and
-  returns its history; :func:`live_progress` makes one callback
-  that shows a compact progress line per run and live curves while they train.
-* :func:`full_run_figure` draws the precomputed 50-epoch histories
+* :func:`live_progress` makes one Keras callback that shows a compact progress line per
+  run and live curves while they train.
+* :func:`full_run_figure` draws the precomputed 50-epoch seed-0 histories
   (``data/full_run_histories.json``, made by ``scripts/precompute_full_run.py``);
   ``INTERACTIVE`` lists it with its controls for the slider benchmark.
+* :func:`load_evidence` reads ``data/evidence_summary.json`` (several seeds, default and
+  tuned learning rates: ``scripts/precompute_evidence.py`` then
+  ``scripts/summarize_evidence.py``); :func:`evidence_table`, :func:`early_stopping_table`,
+  :func:`sweep_table` print it, :func:`spread_report` places a live run in the seeds'
+  spread, :func:`diagnostics_figure`, :func:`accumulator_figure` and :func:`decay_figure`
+  draw the optimizer diagnostics and the weight-decay runs.
 
 Keras and TensorFlow are imported only inside the functions that train, so the figures
 work without them.
@@ -18,12 +21,9 @@ work without them.
 from __future__ import annotations
 
 import json
+import math
 import os
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -34,44 +34,36 @@ from matplotlib.figure import Figure
 
 from ..data import REPO_DATA_DIR
 from ..plotting import COLORS
+from ..training import OPTIMIZERS, build_mlp, prepare, train_dataset
 from ..widgets import choice
 
 __all__ = [
-    "BATCH_SIZE",
-    "FAST_COMPILE",
+    "EVIDENCE_FILE",
     "FULL_RUN_FILE",
     "INTERACTIVE",
-    "OPTIMIZERS",
     "SEED_RESULTS",
-    "Split",
-    "build_mlp",
-    "compile_model",
+    "accumulator_figure",
+    "binomial_se",
     "curves_figure",
+    "decay_figure",
+    "diagnostics_figure",
+    "differences",
+    "early_stopping_table",
+    "evidence_table",
     "examples_figure",
     "full_run_controls",
     "full_run_figure",
-    "keras_optimizer",
     "live_progress",
+    "load_evidence",
     "load_full_run",
-    "prepare",
-    "setup_tensorflow",
-    "train",
-    "train_dataset",
+    "spread_report",
+    "sweep_table",
 ]
+# the pipeline's names stay importable from here for older code (one home: ..training)
+_PIPELINE = (OPTIMIZERS, build_mlp, prepare, train_dataset)
 
-BATCH_SIZE = 256
-LAYERS = (1024, 512, 512, 512)
 #: seed 002's test accuracies (%), one unseeded 50-epoch run each, validated on the test set
 SEED_RESULTS = {"SGD": 87.42, "Adagrad": 85.28, "RMSprop": 88.39, "Adam": 89.04}
-#: name -> (Keras class, arguments); everything else is Keras' default
-OPTIMIZERS: dict[str, tuple[str, dict[str, Any]]] = {
-    "SGD": ("SGD", {}),
-    "Adagrad": ("Adagrad", {}),
-    "RMSprop": ("RMSprop", {}),
-    "Adam": ("Adam", {}),
-    "Momentum": ("SGD", {"momentum": 0.9}),
-    "Nesterov": ("SGD", {"momentum": 0.9, "nesterov": True}),
-}
 CURVE_COLORS = {
     "SGD": COLORS["sgd"],
     "Adagrad": COLORS["adagrad"],
@@ -79,204 +71,13 @@ CURVE_COLORS = {
     "Adam": COLORS["adam"],
     "Momentum": COLORS["momentum"],
     "Nesterov": COLORS["nesterov"],
+    "AdamW": COLORS["adamw"],
     "Keras' Adam": COLORS["adam"],
     "your Adam": COLORS["adamw"],
 }
-#: the fastest configuration measured by benchmarks/bench_fashion.py on 2 CPU cores: XLA,
-#: 64 minibatches per call into TensorFlow, the data already in memory as tensors
-FAST_COMPILE = {"jit_compile": True, "steps_per_execution": 64}
 FULL_RUN_FILE = REPO_DATA_DIR / "full_run_histories.json"
-
-
-@contextmanager
-def _c_stderr_discarded() -> Iterator[None]:
-    """Point file descriptor 2 at /dev/null for a while: C++ libraries write there directly,
-    past ``sys.stderr`` (which is restored, and so are Python's own warnings)."""
-    sys.stderr.flush()
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-
-
-def setup_tensorflow(inter_op_threads: int = 1) -> None:
-    """Quiet TensorFlow, and give its inter-op pool ``inter_op_threads`` threads.
-
-    ``TF_CPP_MIN_LOG_LEVEL=3`` silences TensorFlow's C++ logs once its logging has started;
-    the notices printed while its libraries load (TensorFlow 2.21: "oneDNN custom operations
-    are on", twice, through absl before ``InitializeLog``) ignore it, so the import runs with
-    the C-level stderr discarded. On a 2-core machine the training step keeps both cores busy
-    by itself (intra-op threads); extra inter-op threads only compete with it
-    (``benchmarks/bench_fashion.py``, config ``notebook`` against ``notebook-2t``). Call it
-    before TensorFlow runs anything: afterwards thread settings cannot change, and this
-    function leaves them as they are.
-    """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    with _c_stderr_discarded():
-        import tensorflow as tf
-
-    tf.get_logger().setLevel("ERROR")
-    try:
-        tf.config.threading.set_inter_op_parallelism_threads(inter_op_threads)
-    except RuntimeError:  # TensorFlow already initialised: keep its settings
-        pass
-
-
-# --------------------------------------------------------------------------- data
-@dataclass(frozen=True)
-class Split:
-    """Flattened float32 images in [0, 1] and uint8 labels: train / validation / test."""
-
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_val: np.ndarray
-    y_val: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-
-
-def prepare(data: Any, val_fraction: float = 0.1, seed: int = 0) -> Split:
-    """Scale to [0, 1], flatten, and hold out ``val_fraction`` of the *training* images
-    (a seeded random choice) for validation; the test set stays untouched."""
-    if not 0.0 < val_fraction < 1.0:
-        raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction!r}")
-    (x, y), (x_test, y_test) = data
-    order = np.random.default_rng(seed).permutation(len(x))
-    n_val = int(round(val_fraction * len(x)))
-    val, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
-
-    def flat(a: np.ndarray) -> np.ndarray:
-        return (a.reshape(len(a), -1) / np.float32(255)).astype(np.float32)
-
-    return Split(flat(x[train_idx]), y[train_idx], flat(x[val]), y[val], flat(x_test), y_test)
-
-
-def train_dataset(x: np.ndarray, y: np.ndarray, batch_size: int = BATCH_SIZE, seed: int = 0):
-    """A tf.data pipeline kept in memory: each epoch a new seeded permutation of indices,
-    batches gathered in one op (cheaper than shuffling 54,000 single images)."""
-    import tensorflow as tf
-
-    images, labels = tf.constant(x), tf.constant(y)
-    dataset = (
-        tf.data.Dataset.range(len(x))
-        .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-        .batch(batch_size)
-        .map(lambda i: (tf.gather(images, i), tf.gather(labels, i)))
-        .prefetch(2)
-    )
-    return _without_autotune(dataset)
-
-
-def _eval_dataset(x: np.ndarray, y: np.ndarray):
-    import tensorflow as tf
-
-    return _without_autotune(tf.data.Dataset.from_tensor_slices((x, y)).batch(2000).cache())
-
-
-def _without_autotune(dataset):
-    """Switch tf.data's autotuning off (nothing here asks for AUTOTUNE).
-
-    Keras makes a new iterator every epoch and every evaluation. Deleting one waits for
-    its autotuning thread, which can be asleep for seconds: on 2 cores about every other
-    epoch took 10 s instead of 5, with both cores idle for the difference.
-    """
-    import tensorflow as tf
-
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    return dataset.with_options(options)
-
-
-# --------------------------------------------------------------------------- model
-def build_mlp(seed: int = 0, dtype: str | None = None):
-    """MLP 784-1024-512-512-512-10, ReLU then softmax; ``seed`` fixes the initial weights
-    (and every other random choice of Keras and TensorFlow that follows)."""
-    import keras
-
-    keras.utils.set_random_seed(seed)
-    layers = [keras.Input((784,), dtype=dtype)]
-    layers += [keras.layers.Dense(n, activation="relu", dtype=dtype) for n in LAYERS]
-    layers += [keras.layers.Dense(10, activation="softmax", dtype=dtype)]
-    return keras.Sequential(layers, name="mlp")
-
-
-def keras_optimizer(name: str):
-    """The Keras optimizer ``name`` (a key of :data:`OPTIMIZERS`) with its defaults."""
-    import keras
-
-    if name not in OPTIMIZERS:
-        raise ValueError(f"name must be one of {', '.join(OPTIMIZERS)}; got {name!r}")
-    cls, kwargs = OPTIMIZERS[name]
-    return getattr(keras.optimizers, cls)(**kwargs)
-
-
-def compile_model(model, optimizer, fast: bool = True) -> None:
-    """Cross-entropy on integer labels (same as the seed's one-hot categorical one)."""
-    model.compile(
-        optimizer=optimizer,
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-        **(FAST_COMPILE if fast else {"jit_compile": False}),
-    )
-
-
-def train(
-    optimizer: Any,
-    split: Split,
-    epochs: int,
-    *,
-    seed: int = 0,
-    callbacks: list | None = None,
-    test_every_epoch: bool = False,
-    fast: bool = True,
-    model: Any = None,
-) -> dict[str, list[float]]:
-    """Train a fresh seeded MLP (or ``model``) and return its history.
-
-    ``optimizer`` is a name from :data:`OPTIMIZERS` or a Keras optimizer. The history has
-    per-epoch ``loss, accuracy, val_loss, val_accuracy, seconds`` and ``test_loss,
-    test_accuracy``: measured once after the last epoch, or after every epoch with
-    ``test_every_epoch`` (only to *show* why choosing by test accuracy misleads).
-    """
-    import keras
-    import tensorflow as tf
-
-    # a new model per optimizer retraces TensorFlow's functions on purpose: no warnings
-    tf.get_logger().setLevel("ERROR")
-    model = build_mlp(seed) if model is None else model
-    opt = keras_optimizer(optimizer) if isinstance(optimizer, str) else optimizer
-    compile_model(model, opt, fast=fast)
-    test = _eval_dataset(split.x_test, split.y_test)
-    history: dict[str, list[float]] = {"seconds": [], "test_loss": [], "test_accuracy": []}
-
-    class Bookkeeping(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self.start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            history["seconds"].append(time.perf_counter() - self.start)
-            if test_every_epoch or epoch == epochs - 1:
-                loss, acc = self.model.evaluate(test, verbose=0)
-                history["test_loss"].append(float(loss))
-                history["test_accuracy"].append(float(acc))
-                if logs is not None:  # later callbacks (the progress line) see it too
-                    logs["test_accuracy"] = float(acc)
-
-    fit = model.fit(
-        train_dataset(split.x_train, split.y_train, seed=seed),
-        validation_data=_eval_dataset(split.x_val, split.y_val),
-        epochs=epochs,
-        shuffle=False,  # the pipeline shuffles, seeded
-        verbose=0,
-        callbacks=[Bookkeeping(), *(callbacks or [])],
-    )
-    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
-        history[key] = [float(v) for v in fit.history[key]]
-    return history
+EVIDENCE_FILE = REPO_DATA_DIR / "evidence_summary.json"
+TEST_IMAGES = 10_000
 
 
 # --------------------------------------------------------------------------- live display
@@ -519,62 +320,256 @@ def full_run_controls() -> dict[str, W.ValueWidget]:
 INTERACTIVE = [(full_run_figure, full_run_controls)]
 
 
-# --------------------------------------------------------------------------- exercise 8.1
-def _as_tuple(rule):
-    """Call a rule on NumPy arrays and return ``(w, m, v)``, for the exercise check."""
-
-    def call(w, g, m, v, t, **hyper):
-        new_w, state = rule(w, g, {"m": m, "v": v}, t, np, **hyper)
-        return new_w, state["m"], state["v"]
-
-    return call
+# --------------------------------------------------------------------------- evidence
+def binomial_se(accuracy: float, n: int = TEST_IMAGES) -> float:
+    """Standard error of an accuracy measured on ``n`` independent images,
+    ``sqrt(p (1 - p) / n)``: about 0.003 (0.3 points) for p = 0.89 and n = 10,000."""
+    if not 0.0 <= accuracy <= 1.0 or n < 1:
+        raise ValueError(f"need 0 <= accuracy <= 1 and n >= 1, got {accuracy!r}, {n!r}")
+    return math.sqrt(accuracy * (1.0 - accuracy) / n)
 
 
-def _adam_variant(*, paper=False, corrected=True, eps_inside=False, minus=False,
-                  corrected_state=False):  # fmt: skip
-    """Adam with one of the classic mistakes (only for naming them in the check)."""
-
-    def step(w, g, m, v, t, learning_rate, beta_1, beta_2, epsilon):
-        sign = -1 if minus else 1
-        m = beta_1 * m + sign * (1 - beta_1) * g
-        v = beta_2 * v + sign * (1 - beta_2) * g * g
-        m_hat, v_hat = m / (1 - beta_1**t), v / (1 - beta_2**t)
-        if paper:
-            new = w - learning_rate * m_hat / (np.sqrt(v_hat) + epsilon)
-        elif not corrected:
-            new = w - learning_rate * m / (np.sqrt(v) + epsilon)
-        else:
-            lr_t = learning_rate * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
-            root = np.sqrt(v + epsilon) if eps_inside else np.sqrt(v) + epsilon
-            new = w - lr_t * m / root
-        return (new, m_hat, v_hat) if corrected_state else (new, m, v)
-
-    return step
+def load_evidence(path: str | os.PathLike | None = None) -> dict[str, Any]:
+    """``data/evidence_summary.json`` (or ``path``): the multi-seed evidence of lesson 08."""
+    path = Path(path or EVIDENCE_FILE)
+    if not path.is_file():
+        raise ValueError(
+            f"{path.name} is missing: run `python scripts/summarize_evidence.py` (it "
+            f"summarizes the runs in data/evidence/runs/) or restore it from git"
+        )
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
 
 
-def check_adam_rule(rule) -> bool:
-    """Exercise 8.1: ``rule`` must be Keras' Adam step, on odd hyperparameters."""
-    from ..checks import check_against_reference
-    from ..keras_bridge import adam_rule
+def _pm(stat: dict[str, Any]) -> str:
+    """``mean +/- sd`` in points; one value has no sd."""
+    if stat["sd"] is None:
+        return f"{stat['mean']:6.2f}        "
+    return f"{stat['mean']:6.2f} ± {stat['sd']:4.2f}"
 
-    rng = np.random.default_rng(8)
-    cases = [
-        {"w": rng.normal(size=(3, 2)), "g": rng.normal(size=(3, 2)),
-         "m": rng.normal(size=(3, 2)) * 0.1, "v": rng.random((3, 2)) * 0.01, "t": t,
-         "learning_rate": 0.1, "beta_1": 0.8, "beta_2": 0.888, "epsilon": 1e-2}
-        for t in (1, 2, 7)
-    ]  # fmt: skip
-    mistakes = [
-        ("epsilon is added to the bias-corrected root (the paper's form); Keras adds it to "
-         "the uncorrected root: lr_t * m / (sqrt(v) + epsilon)", _adam_variant(paper=True)),
-        ("no bias correction: scale the learning rate by sqrt(1 - beta_2**t) / (1 - beta_1**t)",
-         _adam_variant(corrected=False)),
-        ("epsilon is inside the square root; Keras' Adam adds it outside: sqrt(v) + epsilon",
-         _adam_variant(eps_inside=True)),
-        ("the moving averages subtract the new term; they add it: "
-         "m = beta_1 * m + (1 - beta_1) * g", _adam_variant(minus=True)),
-        ("the state returned holds bias-corrected moments; return the raw m and v "
-         "(the correction is recomputed from t at every step)",
-         _adam_variant(corrected_state=True)),
-    ]  # fmt: skip
-    return check_against_reference("8.1", _as_tuple(rule), _as_tuple(adam_rule), cases, mistakes)
+
+def evidence_table(summary: dict[str, Any], setting: str = "default") -> str:
+    """Final test accuracy (%) per optimizer: mean ± sd over seeds (n of them), the range,
+    the binomial standard error of one run's accuracy, and the blog's number beside."""
+    cells = summary["settings"].get(setting, {})
+    lines = [f"{'optimizer':<10}{'lr':>9}{'n':>3}{'test acc. mean ± sd':>21}{'range':>15}"
+             f"{'binom. SE':>10}{'blog':>7}{'blog - mean':>13}"]  # fmt: skip
+    for name, c in cells.items():
+        t = c["test_accuracy"]
+        blog, mean = summary["blog"].get(name), t["mean"]
+        lines.append(
+            f"{name:<10}{c['learning_rate']:>9.4g}{c['n']:>3}{_pm(t):>21}"
+            f"{min(t['values']):>8.2f}-{max(t['values']):<6.2f}{c['binomial_se']:>10.2f}"
+            f"{'-' if blog is None else f'{blog:.2f}':>7}"
+            f"{'-' if blog is None else f'{blog - mean:+.2f}':>13}"
+        )
+    if not cells:
+        lines.append("(no finished runs yet)")
+    return "\n".join(lines)
+
+
+def differences(summary: dict[str, Any], setting: str = "default") -> str:
+    """Neighbours in the ranking by mean test accuracy, with the uncertainty of their gap.
+
+    The gap's standard error is ``sqrt(u1^2 / n1 + u2^2 / n2)``, where ``u`` is a cell's
+    standard deviation over seeds, but never less than the binomial standard error of one
+    run (with two or three seeds the sample sd can come out far too small). A gap larger
+    than twice that is called *beyond the noise*; anything else is a tie as far as these
+    runs can tell.
+    """
+    cells = sorted(summary["settings"].get(setting, {}).items(),
+                   key=lambda kv: -kv[1]["test_accuracy"]["mean"])  # fmt: skip
+    lines = []
+    for (a, ca), (b, cb) in zip(cells, cells[1:], strict=False):
+        u = [max(c["test_accuracy"]["sd"] or 0.0, c["binomial_se"]) for c in (ca, cb)]
+        se = math.sqrt(u[0] ** 2 / ca["n"] + u[1] ** 2 / cb["n"])
+        gap = ca["test_accuracy"]["mean"] - cb["test_accuracy"]["mean"]
+        verdict = "beyond the noise" if gap > 2 * se else "within the noise (a tie)"
+        if min(ca["n"], cb["n"]) < 2:
+            verdict += " (one seed: the seed spread is not known yet)"
+        lines.append(f"{a:>9} - {b:<9}{gap:6.2f} ± {se:4.2f} points  {verdict}")
+    return "\n".join(lines) if lines else "(fewer than two optimizers finished)"
+
+
+def early_stopping_table(summary: dict[str, Any], setting: str = "default") -> str:
+    """Per optimizer: the epochs of the lowest validation loss (one per seed), the test
+    accuracy at that epoch (mean ± sd), and the same for the highest validation accuracy,
+    beside the test accuracy after the last epoch."""
+    cells = summary["settings"].get(setting, {})
+    lines = [f"{'optimizer':<10}{'n':>3}{'min val. loss: epochs':>24}{'test acc.':>16}"
+             f"{'max val. acc.: epochs':>24}{'test acc.':>16}{'epoch 50':>10}"]  # fmt: skip
+    for name, c in cells.items():
+        loss, acc = c["early_stopping"]["by_val_loss"], c["early_stopping"]["by_val_accuracy"]
+        lines.append(
+            f"{name:<10}{c['n']:>3}{', '.join(map(str, loss['epochs'])):>24}"
+            f"{_pm(loss['test_accuracy']):>16}{', '.join(map(str, acc['epochs'])):>24}"
+            f"{_pm(acc['test_accuracy']):>16}{c['test_accuracy']['mean']:>10.2f}"
+        )
+    return "\n".join(lines)
+
+
+def sweep_table(summary: dict[str, Any]) -> str:
+    """The learning-rate sweep: mean validation accuracy (%) of epochs 8-10 per rate."""
+    lines = []
+    for name, sw in summary["sweep"].items():
+        if not sw["learning_rates"]:
+            lines.append(f"{name:<10}(not run yet)")
+            continue
+        cells = [f"{lr:.2g}: {score:.1f}" + ("*" if lr == sw["chosen"] else "")
+                 for lr, score in zip(sw["learning_rates"], sw["score"], strict=True)]  # fmt: skip
+        note = "" if sw["complete"] else "  (incomplete)"
+        note += "  (best at the edge of the grid)" if sw["at_edge"] else ""
+        lines.append(f"{name:<10}" + "  ".join(cells) + note)
+    return "\n".join(lines)
+
+
+def spread_report(live: dict[str, dict], summary: dict[str, Any], epoch: int,
+                  setting: str = "default") -> str:  # fmt: skip
+    """Place each live run's validation accuracy at ``epoch`` among the precomputed seeds.
+
+    The tolerance is 3 times the larger of the seeds' standard deviation at that epoch and
+    the binomial standard error on the 6,000 validation images: a live run further away
+    than that is reported (never an exception: it depends on the processor).
+    """
+    n_val = summary["meta"].get("validation_images", 6000)
+    lines = []
+    for name, hist in live.items():
+        c = summary["settings"].get(setting, {}).get(name)
+        if c is None or len(hist["val_accuracy"]) < epoch:
+            lines.append(f"{name:<10}no precomputed seeds to compare with")
+            continue
+        mean = c["curves"]["val_accuracy"]["mean"][epoch - 1]
+        sd = c["curves"]["val_accuracy"]["sd"][epoch - 1] or 0.0
+        tol = 3 * max(sd, binomial_se(mean, n_val))
+        diff = hist["val_accuracy"][epoch - 1] - mean
+        verdict = "within" if abs(diff) <= tol else "OUTSIDE"
+        spread = f"± {100 * sd:4.2f} (n={c['n']})" if c["n"] > 1 else "(1 seed, no sd)"
+        lines.append(f"{name:<10}live {100 * (mean + diff):6.2f}   seeds {100 * mean:6.2f} "
+                     f"{spread:<16}  {verdict} the tolerance ± {100 * tol:.2f}")  # fmt: skip
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- diagnostics
+def _layer_label(shape: list[float]) -> str:
+    return f"{int(shape[0])}→{int(shape[1])}"
+
+
+def diagnostics_figure(live: dict[str, dict] | None, summary: dict[str, Any],
+                       key: str = "update_ratio") -> Figure:  # fmt: skip
+    """One panel per layer: ``key`` (``update_ratio``: one step's ||dW|| / ||W||) per epoch,
+    precomputed over 50 epochs (thin lines) and live (dots). ``live`` maps an optimizer to
+    ``{"record": probe.record, "layers": probe.layers}``. The dashed line is CS231n's rule
+    of thumb for one step, 1e-3."""
+    pre = summary.get("diagnostics", {})
+    names = list(dict.fromkeys([*(live or {}), *pre]))
+    layers = next((d["layers"] for d in [*(live or {}).values(), *pre.values()]), None)
+    if layers is None:
+        raise ValueError("no diagnostics: neither live runs nor precomputed ones recorded them")
+    fig = Figure(figsize=(13, 3.8), dpi=80, layout="constrained")
+    axes = fig.subplots(1, len(layers), sharey=True)
+    for i, (ax, shape) in enumerate(zip(axes, layers, strict=True)):
+        for name in names:
+            color = CURVE_COLORS.get(name)
+            if name in pre:
+                y = [row[i] for row in pre[name][key]]
+                ax.plot(np.arange(1, len(y) + 1), y, color=color, lw=1.5, alpha=0.6)
+            if live and name in live:
+                y = [row[i] for row in live[name]["record"][key]]
+                ax.plot(np.arange(1, len(y) + 1), y, "o", color=color, ms=5,
+                        label=name if i == 0 else None)  # fmt: skip
+            elif i == 0 and name in pre:
+                ax.plot([], [], color=color, label=name)
+        ax.axhline(1e-3, color="0.4", ls="--", lw=1)
+        ax.set(yscale="log", xscale="log", title=f"layer {i + 1}: {_layer_label(shape)}",
+               xlabel="epoch")  # fmt: skip
+        ax.title.set_fontsize(12)
+    axes[0].set_ylabel("||ΔW|| / ||W||, one step")
+    fig.legend(loc="outside right center", fontsize=11)
+    return fig
+
+
+def _percentiles(record: dict, key: str, epoch: int, layer: int) -> list[float] | None:
+    rows = record.get(key) or []
+    if len(rows) < epoch or not rows[epoch - 1] or rows[epoch - 1][layer] is None:
+        return None
+    return rows[epoch - 1][layer]
+
+
+def accumulator_figure(live: dict[str, dict] | None, summary: dict[str, Any],
+                       sgd_rate: float = 0.01) -> Figure:  # fmt: skip
+    """Left: AdaGrad's summed squared gradients per layer (median, bar to the 90th
+    percentile over the layer's weights) after the live run's last epoch (dots) and after
+    epoch 50 precomputed (squares), against the accumulator's start value (dashed).
+    Right: the effective step size, the factor that multiplies the gradient (AdaGrad,
+    RMSprop) or Adam's m, per layer, same markers; SGD's learning rate dashed."""
+    pre = summary.get("diagnostics", {})
+    fig, (left, right) = _axes_pair((13, 4.6))
+    sources = [("live", live or {}, "o"), ("precomputed", pre, "s")]
+    for label, runs, marker in sources:
+        run = runs.get("Adagrad")
+        if not run or not run.get("sum_g2" if label == "precomputed" else "layers"):
+            continue
+        record = run if label == "precomputed" else run["record"]
+        last = len(record["sum_g2"])
+        for layer in range(len(run["layers"])):
+            p = _percentiles(record, "sum_g2", last, layer)
+            if p is None:
+                continue
+            x = layer + 1 + (0.12 if label == "precomputed" else -0.12)
+            left.plot([x, x], [max(p[1], 1e-12), p[2]], color=CURVE_COLORS["Adagrad"], lw=2)
+            left.plot(x, max(p[1], 1e-12), marker, color=CURVE_COLORS["Adagrad"], ms=8,
+                      label=f"{label}, epoch {last}" if layer == 0 else None)  # fmt: skip
+    left.axhline(0.1, color="0.3", ls="--", label="initial accumulator 0.1")
+    left.set(yscale="log", xlabel="layer", ylabel="sum of g² per weight",
+             title="AdaGrad: what the accumulator has summed")  # fmt: skip
+    left.legend(fontsize=11, loc="lower right")
+    offsets = {"Adagrad": -0.2, "RMSprop": 0.0, "Adam": 0.2}
+    for label, runs, marker in sources:
+        for name, dx in offsets.items():
+            run = runs.get(name)
+            if not run:
+                continue
+            record = run if label == "precomputed" else run["record"]
+            last = len(record.get("step_size") or [])
+            for layer in range(len(run["layers"])):
+                p = _percentiles(record, "step_size", last, layer) if last else None
+                if p is None:
+                    continue
+                x = layer + 1 + dx + (0.06 if label == "precomputed" else -0.06)
+                right.plot([x, x], [p[0], p[2]], color=CURVE_COLORS[name], lw=2)
+                right.plot(x, p[1], marker, color=CURVE_COLORS[name], ms=8,
+                           label=f"{name} ({label})" if layer == 0 else None)  # fmt: skip
+    right.axhline(sgd_rate, color=CURVE_COLORS["SGD"], ls="--", label=f"SGD: η = {sgd_rate:g}")
+    right.set(yscale="log", xlabel="layer", ylabel="factor in front of g (Adam: of m)",
+              title="effective step size (10th-90th percentile)")  # fmt: skip
+    right.legend(fontsize=10, loc="upper left", ncol=2)
+    for ax in (left, right):
+        ax.set_xticks(range(1, 6))
+    return fig
+
+
+def decay_figure(summary: dict[str, Any]) -> Figure:
+    """Validation cross-entropy over epochs: Adam, Adam + L2 and AdamW at matched lambda
+    (both add lambda * w: to the gradient, or to the update), one panel per lambda."""
+    runs = summary.get("decay", {})
+    lambdas = sorted({r["lambda"] for r in runs.values() if r["lambda"] > 0})
+    if not lambdas:
+        raise ValueError("no weight-decay runs in the evidence yet (precompute_evidence.py)")
+    fig = Figure(figsize=(12, 4.2), dpi=80, layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(lambdas), sharey=True))
+    styles = {"Adam": ("Adam (no decay)", COLORS["adam"], "-"),
+              "Adam + L2": ("Adam + L2", COLORS["rmsprop"], "-"),
+              "AdamW": ("AdamW", COLORS["adamw"], "-")}  # fmt: skip
+    for ax, lam in zip(axes, lambdas, strict=True):
+        for run in runs.values():
+            if run["lambda"] not in (0.0, lam):
+                continue
+            label, color, ls = styles[run["method"]]
+            y = np.asarray([np.nan if v is None else v for v in run["val_ce"]])
+            ax.plot(np.arange(1, len(y) + 1), y, ls, color=color, lw=2.5,
+                    label=f"{label}: test {run['test_accuracy']:.2f} %")  # fmt: skip
+        ax.set(title=f"λ = {lam:g}", xlabel="epoch")
+        _log_loss_axis(ax)
+        ax.legend(fontsize=11, loc="upper left")
+    axes[0].set_ylabel("validation cross-entropy")
+    return fig

@@ -1,0 +1,276 @@
+"""Aggregate whatever evidence runs exist into ``data/evidence_summary.json`` for lesson 08.
+
+    python scripts/summarize_evidence.py
+
+Reads ``data/evidence/runs/*.json`` (made by ``scripts/precompute_evidence.py``; any
+subset, finished runs only) and writes, per optimizer and learning-rate setting
+(``default``: Keras' default; ``tuned``: the sweep's choice), the number of seeds and the
+mean and sample standard deviation over seeds of the final test and validation accuracy,
+the early-stopping table (the epoch of the lowest validation loss and of the highest
+validation accuracy, and the test accuracy at that epoch), per-epoch means and standard
+deviations of the validation curves, the sweep, the weight-decay runs, the optimizer
+diagnostics of the default runs, and the provenance (machines, versions, compute time).
+Then it rewrites the evidence lines of ``data/SHA256SUMS`` (the data set's lines stay).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import precompute_evidence as pe  # noqa: E402
+
+SUMMARY_FILE = ROOT / "data" / "evidence_summary.json"
+SUMS_FILE = ROOT / "data" / "SHA256SUMS"
+TEST_IMAGES = 10_000
+#: seed 002's test accuracies (%), one unseeded 50-epoch run each, validated on the test set
+BLOG = {"SGD": 87.42, "Adagrad": 85.28, "RMSprop": 88.39, "Adam": 89.04}
+
+
+def mean_sd(values: list[float]) -> dict:
+    """Mean and sample standard deviation (n - 1; ``None`` for one value), in the values' unit."""
+    n = len(values)
+    mean = sum(values) / n
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else None
+    return {"mean": round(mean, 4), "sd": None if sd is None else round(sd, 4),
+            "values": [round(v, 4) for v in values]}  # fmt: skip
+
+
+def binomial_se(accuracy: float, n: int = TEST_IMAGES) -> float:
+    """Standard error of an accuracy measured on n independent images: sqrt(p (1 - p) / n)."""
+    return math.sqrt(accuracy * (1 - accuracy) / n)
+
+
+def finite(values: list) -> list[float]:
+    return [v if v is not None else math.nan for v in values]
+
+
+def argbest(values: list, lowest: bool) -> int:
+    vals = [v if v is not None and math.isfinite(v) else (math.inf if lowest else -math.inf)
+            for v in values]  # fmt: skip
+    return vals.index(min(vals) if lowest else max(vals))
+
+
+def per_epoch(runs: list[dict], key: str) -> dict:
+    """Mean and sd over runs for every epoch of ``history[key]``."""
+    rows = list(zip(*(finite(r["history"][key]) for r in runs), strict=True))
+    out = [mean_sd(list(row)) for row in rows]
+    return {"mean": [o["mean"] for o in out], "sd": [o["sd"] for o in out]}
+
+
+def cell(runs: list[dict]) -> dict:
+    """One optimizer at one learning rate over its seeds (percent for accuracies)."""
+    runs = sorted(runs, key=lambda r: r["config"]["seed"])
+    pct = [100 * (r["history"]["test_accuracy"][-1] or 0.0) for r in runs]
+    val = [100 * (r["history"]["val_accuracy"][-1] or 0.0) for r in runs]
+    by_loss = [argbest(r["history"]["val_loss"], lowest=True) for r in runs]
+    by_acc = [argbest(r["history"]["val_accuracy"], lowest=False) for r in runs]
+    test = [r["history"]["test_accuracy"] for r in runs]
+
+    def test_at(epochs: list[int]) -> dict:
+        return mean_sd([100 * (t[e] or 0.0) for t, e in zip(test, epochs, strict=True)])
+
+    final = mean_sd(pct)
+    return {
+        "learning_rate": runs[0]["config"]["learning_rate"],
+        "n": len(runs),
+        "seeds": [r["config"]["seed"] for r in runs],
+        "test_accuracy": final,
+        "binomial_se": round(100 * binomial_se(final["mean"] / 100), 3),
+        "val_accuracy": mean_sd(val),
+        "train_accuracy": mean_sd([100 * (r["history"]["accuracy"][-1] or 0) for r in runs]),
+        "early_stopping": {
+            "by_val_loss": {"epochs": [e + 1 for e in by_loss], "test_accuracy": test_at(by_loss)},
+            "by_val_accuracy": {
+                "epochs": [e + 1 for e in by_acc],
+                "test_accuracy": test_at(by_acc),
+            },
+        },
+        "curves": {k: per_epoch(runs, k) for k in ("val_accuracy", "val_loss", "loss")},
+    }
+
+
+def load_runs() -> list[dict]:
+    runs = []
+    for path in sorted(pe.RUNS_DIR.glob("*.json")):
+        run = json.loads(path.read_text(encoding="utf-8"))
+        if pe.read_run(run["config"]) is not None:  # finished, and its name fits its config
+            run["file"] = path.relative_to(ROOT / "data").as_posix()
+            runs.append(run)
+    return runs
+
+
+def is_default(run: dict) -> bool:
+    return math.isclose(run["config"]["learning_rate"], pe.DEFAULT_LR[run["config"]["optimizer"]])
+
+
+def settings(runs: list[dict]) -> dict:
+    out: dict[str, dict] = {"default": {}, "tuned": {}}
+    plain = [r for r in runs if r["config"]["epochs"] == pe.EPOCHS and not r["config"]["l2"]
+             and r["config"]["weight_decay"] is None]  # fmt: skip
+    for name in pe.OPTIMIZERS:
+        mine = [r for r in plain if r["config"]["optimizer"] == name]
+        default = [r for r in mine if is_default(r)]
+        if default:
+            out["default"][name] = cell(default)
+        chosen = pe.chosen_learning_rate(name)
+        tuned = [r for r in mine if chosen is not None
+                 and math.isclose(r["config"]["learning_rate"], chosen)]  # fmt: skip
+        if tuned:
+            out["tuned"][name] = cell(tuned)
+    return out
+
+
+def sweep() -> dict:
+    out = {}
+    for name in pe.OPTIMIZERS:
+        runs = pe.sweep_runs(name)
+        rates = sorted(runs)
+        chosen = pe.chosen_learning_rate(name)
+        out[name] = {
+            "default": pe.DEFAULT_LR[name],
+            "learning_rates": rates,
+            "score": [round(100 * pe.sweep_score(runs[lr]), 2) for lr in rates],
+            "complete": chosen is not None,
+            "chosen": chosen,
+            "at_edge": chosen is not None and chosen in (rates[0], rates[-1]),
+        }
+    return out
+
+
+def decay(runs: list[dict]) -> dict:
+    """Adam + L2 and AdamW at matched lambda (and plain Adam, seed 0) by validation curves."""
+    out = {}
+    for r in runs:
+        c = r["config"]
+        if c["seed"] != 0 or c["epochs"] != pe.EPOCHS or c["optimizer"] not in ("Adam", "AdamW"):
+            continue
+        if c["l2"]:
+            label, lam = "Adam + L2", 2 * c["l2"]
+        elif c["weight_decay"] is not None:
+            label, lam = "AdamW", c["weight_decay"]
+        elif c["optimizer"] == "Adam" and math.isclose(c["learning_rate"], pe.DEFAULT_LR["Adam"]):
+            label, lam = "Adam", 0.0
+        else:
+            continue
+        h = r["history"]
+        out[f"{label}, lambda={lam:g}"] = {
+            "method": label, "lambda": lam,
+            "val_ce": h.get("val_ce", h["val_loss"]), "val_accuracy": h["val_accuracy"],
+            "train_accuracy": h["accuracy"],
+            "test_accuracy": round(100 * (h["test_accuracy"][-1] or 0), 2),
+        }  # fmt: skip
+    return dict(sorted(out.items(), key=lambda kv: (kv[1]["lambda"], kv[1]["method"])))
+
+
+def diagnostics(runs: list[dict]) -> dict:
+    """Per optimizer at its default learning rate: per-epoch, per-layer medians over the
+    runs that recorded them (update ratio; step-size and sum-g^2 medians)."""
+    out = {}
+    for name in pe.OPTIMIZERS:
+        mine = [r for r in runs if r["config"]["optimizer"] == name and r.get("diagnostics")
+                and r["config"]["epochs"] == pe.EPOCHS and not r["config"]["l2"]
+                and r["config"]["weight_decay"] is None
+                and math.isclose(r["config"]["learning_rate"], pe.DEFAULT_LR[name])]  # fmt: skip
+        if not mine:
+            continue
+        d = mine[0]["diagnostics"]
+        entry = {"seeds": [r["config"]["seed"] for r in mine], "layers": d["layers"],
+                 "update_ratio": d["update_ratio"], "epoch_ratio": d["epoch_ratio"]}  # fmt: skip
+        if any(s is not None for s in d["step_size"][0]):
+            entry["step_size"] = d["step_size"]
+        if d["sum_g2"] and d["sum_g2"][0]:
+            entry["sum_g2"] = d["sum_g2"]
+        out[name] = entry
+    return out
+
+
+def stored_seed0(runs: list[dict]) -> dict:
+    """How far this script's seed-0 default runs are from ``full_run_histories.json``'s
+    (same seed and code, another run): the largest validation-accuracy difference over
+    the first 5 epochs and over all 50, in points."""
+    full = json.loads(pe.FULL_RUN_FILE.read_text(encoding="utf-8"))["histories"]
+    out = {}
+    for r in runs:
+        c = r["config"]
+        if c["seed"] == 0 and c["epochs"] == pe.EPOCHS and c["optimizer"] in full and not c["l2"] \
+                and c["weight_decay"] is None \
+                and math.isclose(c["learning_rate"], pe.DEFAULT_LR[c["optimizer"]]):  # fmt: skip
+            a, b = r["history"]["val_accuracy"], full[c["optimizer"]]["val_accuracy"]
+            diffs = [100 * abs(x - y) for x, y in zip(a, b, strict=True)]
+            out[c["optimizer"]] = {"first_5": round(max(diffs[:5]), 2), "all": round(max(diffs), 2)}
+    return out
+
+
+def provenance(runs: list[dict]) -> dict:
+    machines = sorted({f"{r['provenance']['machine']['cpu']}, {r['provenance']['machine']['cores']}"
+                       f" cores" for r in runs})  # fmt: skip
+    versions = sorted({json.dumps(r["provenance"]["versions"], sort_keys=True) for r in runs})
+    epochs = sum(r["config"]["epochs"] for r in runs)
+    wall = sum(r["provenance"]["wall_seconds"] for r in runs)
+    return {
+        "made_by": "python scripts/summarize_evidence.py",
+        "runs": len(runs),
+        "epochs": epochs,
+        "wall_seconds": round(wall),
+        "seconds_per_epoch": round(wall / epochs, 2) if epochs else None,
+        "machines": machines,
+        "versions": [json.loads(v) for v in versions],
+        "commits": sorted({r["provenance"]["git_commit"] for r in runs}),
+        "test_images": TEST_IMAGES,
+        "validation_images": 6000,
+    }
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def update_sums(files: list[Path]) -> None:
+    """Keep the data set's lines of SHA256SUMS; rewrite the evidence ones."""
+    keep = [line for line in SUMS_FILE.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.split()[-1].startswith("evidence")]  # fmt: skip
+    lines = keep + [f"{sha256(p)}  {p.relative_to(ROOT / 'data').as_posix()}" for p in files]
+    SUMS_FILE.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def summarize() -> dict:
+    runs = load_runs()
+    return {
+        "meta": provenance(runs),
+        "blog": BLOG,
+        "settings": settings(runs),
+        "sweep": sweep(),
+        "decay": decay(runs),
+        "diagnostics": diagnostics(runs),
+        "stored_seed0_difference": stored_seed0(runs),
+        "files": [r["file"] for r in runs],
+    }
+
+
+def main() -> None:
+    summary = summarize()
+    pe.write_json(SUMMARY_FILE, summary)
+    files = [ROOT / "data" / f for f in summary["files"]] + [SUMMARY_FILE]
+    update_sums(files)
+    meta = summary["meta"]
+    print(f"{meta['runs']} runs, {meta['epochs']} epochs, {meta['wall_seconds'] / 3600:.2f} h -> "
+          f"{SUMMARY_FILE.relative_to(ROOT)}; {len(files)} checksums in SHA256SUMS")  # fmt: skip
+    for setting, cells in summary["settings"].items():
+        for name, c in cells.items():
+            t = c["test_accuracy"]
+            sd = "   -" if t["sd"] is None else f"{t['sd']:.2f}"
+            print(
+                f"{setting:<8}{name:<9} lr {c['learning_rate']:<9g} n={c['n']}  "
+                f"test {t['mean']:.2f} +/- {sd}  (binomial SE {c['binomial_se']:.2f})"
+            )
+
+
+if __name__ == "__main__":
+    main()
