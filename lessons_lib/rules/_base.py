@@ -161,7 +161,7 @@ def check_value(name: str, value: Any, spec: Spec | None, default: Any = 0.0) ->
     """The one validator: a flag, a choice or a number, by ``spec`` and ``default``.
 
     * ``spec`` a tuple: ``value`` must be one of its items;
-    * ``default`` a bool: ``value`` must be True or False;
+    * ``default`` a bool: ``value`` must be True or False; a string: a string;
     * ``default`` None: None is accepted as "off";
     * otherwise a number (or array) in the interval ``spec`` (any finite number if None).
     """
@@ -172,6 +172,10 @@ def check_value(name: str, value: Any, spec: Spec | None, default: Any = 0.0) ->
         return value
     if isinstance(default, bool):
         return check_flag(name, value)
+    if isinstance(default, str):  # a name, e.g. Muon's variable path
+        if not isinstance(value, str):
+            raise ValueError(f"{name} must be a string, got {value!r}")
+        return value
     if value is None and default is None:
         return None
     return check_hyper(name, value, spec or "(-inf, inf)")
