@@ -523,3 +523,13 @@ def test_a_rule_without_a_class_still_runs_and_translates():
             assert isinstance(opt, optimizer_class(rule))
             w = opt.step(np.ones((3, 2)), np.full((3, 2), 0.5))
             assert w.shape == (3, 2) and np.all(np.isfinite(w))
+
+
+def test_optimizer_table_has_a_row_per_rule():
+    from lessons_lib.optimizers import optimizer_table
+    from lessons_lib.rules import REGISTRY
+
+    rows = optimizer_table().splitlines()[2:]
+    assert len(rows) == len(REGISTRY)
+    for row, rule in zip(rows, REGISTRY.values(), strict=True):
+        assert f"| {rule.year} | {rule.paper} |" in row and row.endswith(f"| {rule.memory} |")
