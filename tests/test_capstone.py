@@ -340,3 +340,55 @@ def test_differences_call_a_small_gap_a_tie_and_a_large_one_real():
     summary["settings"]["default"]["B"] = cell(88.9, 0.01, 2)
     summary["settings"]["default"]["A"] = cell(89.2, 0.01, 2)
     assert "tie" in capstone.differences(summary).splitlines()[0]
+
+
+# --------------------------------------------------------------------------- the job list
+def _pe():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent.parent / "scripts"))
+    import precompute_evidence as pe
+
+    return pe
+
+
+def test_job_list_puts_the_most_valuable_runs_first():
+    pe = _pe()
+    jobs = pe.first_jobs()
+    seven = list(training.OPTIMIZERS)
+    assert [(j["optimizer"], j["seed"]) for j in jobs[:14]] == [
+        (n, s) for s in (1, 2) for n in seven]
+    assert (jobs[14]["optimizer"], jobs[14]["seed"]) == ("AdamW", 0)
+    assert {j["optimizer"] for j in jobs[14:21]} == set(seven)
+    assert all(j["learning_rate"] == pytest.approx(pe.DEFAULT_LR[j["optimizer"]])
+               for j in jobs[:21])  # fmt: skip
+    phases = [j["phase"] for j in jobs]
+    assert phases.index("sweep") > phases.index("decay") > max(
+        i for i, p in enumerate(phases) if p == "default")
+    assert len({pe.run_name(j) for j in jobs}) == len(jobs)  # one file per run
+
+
+def test_finished_runs_are_kept_and_half_written_ones_are_not(tmp_path, monkeypatch):
+    pe = _pe()
+    monkeypatch.setattr(pe, "RUNS_DIR", tmp_path)
+    cfg = pe.job("default", "SGD", 0.01, 1, 3)
+    assert pe.read_run(cfg) is None
+    pe.write_json(pe.run_path(cfg), {"config": cfg, "history": {"val_accuracy": [0.5] * 2}})
+    assert pe.read_run(cfg) is None  # 2 of 3 epochs: not finished
+    pe.write_json(pe.run_path(cfg), {"config": cfg, "history": {"val_accuracy": [0.5] * 3}})
+    assert pe.read_run(cfg) is not None
+    other = dict(cfg, phase="tuned")  # the same run reached from another phase is shared
+    assert pe.read_run(other) is not None
+    assert pe.read_run(dict(cfg, seed=2)) is None
+    pe.run_path(cfg).write_text("{trunc")
+    assert pe.read_run(cfg) is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == [pe.run_path(cfg).name]  # no temp
+
+
+def test_clean_rounds_floats_keeps_integers_and_drops_nan():
+    pe = _pe()
+    out = pe.clean({"a": [0.123456789, float("nan"), float("inf")], "shape": [784, 1024],
+                    "n": np.float32(0.5)})  # fmt: skip
+    assert out == {"a": [0.123457, None, None], "shape": [784, 1024], "n": 0.5}
+    assert isinstance(out["shape"][0], int)
