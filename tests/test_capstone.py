@@ -360,12 +360,15 @@ def test_job_list_puts_the_most_valuable_runs_first():
     assert [(j["optimizer"], j["seed"]) for j in jobs[:14]] == [
         (n, s) for s in (1, 2) for n in seven]
     assert (jobs[14]["optimizer"], jobs[14]["seed"]) == ("AdamW", 0)
-    assert {j["optimizer"] for j in jobs[14:21]} == set(seven)
+    assert [j["phase"] for j in jobs[15:19]] == ["decay"] * 4  # lesson 08 draws them
+    assert [(j["optimizer"], j["seed"]) for j in jobs[19:25]] == [
+        (n, 0) for n in seven if n != "AdamW"]
+    default = [j for j in jobs if j["phase"] == "default"]
+    assert len(default) == 21
     assert all(j["learning_rate"] == pytest.approx(pe.DEFAULT_LR[j["optimizer"]])
-               for j in jobs[:21])  # fmt: skip
+               for j in default)  # fmt: skip
     phases = [j["phase"] for j in jobs]
-    assert phases.index("sweep") > phases.index("decay") > max(
-        i for i, p in enumerate(phases) if p == "default")
+    assert phases.index("sweep") == 25 and set(phases[25:]) == {"sweep"}
     assert len({pe.run_name(j) for j in jobs}) == len(jobs)  # one file per run
 
 
