@@ -544,3 +544,27 @@ def test_muon_orthogonalises_matrices_and_falls_back_for_vectors():
 def test_bad_hyperparameters_say_what_is_valid(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+# --------------------------------------------------------------------------- the bridge
+BRIDGED = ["adadelta-wd", "adamax-odd", "nadam-odd", "lion-odd-wd", "lamb-odd-wd",
+           "adafactor-relative-clip", "ftrl-l1-l2-shrinkage", "muon",
+           "muon-plain-momentum-excluded", "schedule-free-adamw-wd"]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", BRIDGED)
+def test_keras_bridge_runs_each_rule_as_keras_does(case):
+    """``keras_bridge.keras_optimizer(rule name, **config)`` inside Keras: the same weights
+    as Keras' own optimizer, Muon's choice by variable path (embedding, exclude_layers)
+    included."""
+    from lessons_lib.keras_bridge import keras_optimizer
+
+    name, config = CONFIGS[case]
+    floatx = keras.config.floatx()
+    try:
+        keras.config.set_floatx("float64" if floatx64(case) else floatx)
+        bridged = keras_paths(keras_optimizer(TWINS[name].name, **config))
+        _, _, result = _keras(case)
+    finally:
+        keras.config.set_floatx(floatx)
+    assert deviation(result, bridged) <= F64_TOL
