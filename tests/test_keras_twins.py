@@ -568,3 +568,22 @@ def test_keras_bridge_runs_each_rule_as_keras_does(case):
     finally:
         keras.config.set_floatx(floatx)
     assert deviation(result, bridged) <= F64_TOL
+
+
+@pytest.mark.parametrize("name", TWINS)
+def test_names_and_defaults_follow_keras(name):
+    """Every argument of the class is Keras' argument with Keras' default, and the class
+    takes every argument of Keras' update (not the base options: clipnorm, use_ema, ...)."""
+    import inspect
+
+    keras_params = inspect.signature(getattr(keras.optimizers, name)).parameters
+    keras_defaults = {k: p.default for k, p in keras_params.items()}
+    ours = inspect.signature(getattr(O, name)).parameters
+    assert set(ours) == set(keras_defaults) - O._KERAS_ONLY_KEYS - {"kwargs"}
+    for key, param in ours.items():
+        assert param.default == keras_defaults[key], key
+    twin = O.from_keras(name)
+    for key, value in twin.get_config().items():
+        expected = keras_defaults[key]
+        assert value == (pytest.approx(expected, rel=1e-7) if isinstance(expected, float)
+                         else expected), key  # fmt: skip
