@@ -131,6 +131,26 @@ def test_index_example_verdict_is_a_real_message(capsys):
     )
 
 
+def _all_source(number: str) -> str:
+    (path,) = NOTEBOOKS.glob(f"{number}_*.ipynb")
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return "\n".join("".join(c["source"]) for c in cells)
+
+
+def test_01_and_02_use_the_course_notation():
+    """00's notation table: t counts steps (no k), r is a rate (rho is RMSProp's only), the
+    EWMA of 02 is m_t (v_t only as Adam's second moment)."""
+    one = _all_source("01")
+    assert not re.search(r"\\rho\b", one), "01 writes a rate as rho; the course writes r"
+    assert not re.search(r"w_\{?k|\^\{\(k", one), "01 counts steps with k; the course uses t"
+    assert "w_t = w_{t-1} - \\eta\\, g_t" in one
+    two = _all_source("02")
+    assert "m_t = \\beta\\, m_{t-1} + (1 - \\beta)\\, x_t" in two
+    for match in re.finditer(r"v_t|\\hat v", two):
+        context = two[max(0, match.start() - 400) : match.end() + 200]
+        assert "Adam" in context, "02 uses v outside Adam's second moment"
+
+
 # ------------------------------------------------------------------ 01 gradient descent
 MU, L = 0.1, 1.0
 
