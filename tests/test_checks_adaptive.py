@@ -1,5 +1,5 @@
 """Exercise checks of lessons 04-07: right answers pass, each classic slip fails with its
-own message, a stub is NOT ATTEMPTED.
+own message, a stub is NOT ATTEMPTED. Predictions pass once committed, whatever they are.
 
 The wrong answers below are written the way a learner would write them (not taken from
 the checks' own mistake lists), so these tests also show the lists catch real code.
@@ -181,6 +181,56 @@ def _adam_with(**kw):
     return lambda *a, **k: _adam(*a, **k, **kw)
 
 
+# --------------------------------------------------------------------------- 6.4
+
+
+def adamw_right(w, m, v, g, t, learning_rate, beta_1, beta_2, epsilon, weight_decay):
+    w = w * (1 - learning_rate * weight_decay)
+    return adam_right(w, m, v, g, t, learning_rate, beta_1, beta_2, epsilon)
+
+
+def adamw_l2(w, m, v, g, t, learning_rate, beta_1, beta_2, epsilon, weight_decay):
+    return adam_right(w, m, v, g + weight_decay * w, t, learning_rate, beta_1, beta_2, epsilon)
+
+
+def adamw_in_denominator(w, m, v, g, t, learning_rate, beta_1, beta_2, epsilon, weight_decay):
+    m = beta_1 * m + (1 - beta_1) * g
+    v = beta_2 * v + (1 - beta_2) * g**2
+    m_hat, v_hat = m / (1 - beta_1**t), v / (1 - beta_2**t)
+    return w - learning_rate * (m_hat + weight_decay * w) / (np.sqrt(v_hat) + epsilon), m, v
+
+
+def adamw_paper_lambda(w, m, v, g, t, learning_rate, beta_1, beta_2, epsilon, weight_decay):
+    w = w - weight_decay * w
+    return adam_right(w, m, v, g, t, learning_rate, beta_1, beta_2, epsilon)
+
+
+def adamw_bias_corrected_rate(w, m, v, g, t, learning_rate, beta_1, beta_2, epsilon, weight_decay):
+    lr_t = learning_rate * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+    return adam_right(
+        w - lr_t * weight_decay * w, m, v, g, t, learning_rate, beta_1, beta_2, epsilon
+    )
+
+
+def adamw_after(w, m, v, g, t, learning_rate, beta_1, beta_2, epsilon, weight_decay):
+    w, m, v = adam_right(w, m, v, g, t, learning_rate, beta_1, beta_2, epsilon)
+    return w - learning_rate * weight_decay * w, m, v
+
+
+def adamw_sign(w, m, v, g, t, learning_rate, beta_1, beta_2, epsilon, weight_decay):
+    w = w + learning_rate * weight_decay * w
+    return adam_right(w, m, v, g, t, learning_rate, beta_1, beta_2, epsilon)
+
+
+def adamw_forgot_decay(w, m, v, g, t, learning_rate, beta_1, beta_2, epsilon, weight_decay):
+    return adam_right(w, m, v, g, t, learning_rate, beta_1, beta_2, epsilon)
+
+
+def adamw_keras_adam(w, m, v, g, t, learning_rate, beta_1, beta_2, epsilon, weight_decay):
+    w = w - learning_rate * weight_decay * w
+    return adam_keras_form(w, m, v, g, t, learning_rate, beta_1, beta_2, epsilon)
+
+
 # --------------------------------------------------------------------------- 7.1
 
 
@@ -283,6 +333,64 @@ CASES = {
             (lambda epsilon, beta_2, t: epsilon / (1 - beta_2**t) ** 0.5, "upside down"),
         ],
     ),
+    "paper_epsilon": (
+        checks.check_paper_epsilon,
+        lambda epsilon_hat, beta_2, t: epsilon_hat / (1 - beta_2**t) ** 0.5,
+        [
+            (
+                lambda epsilon_hat, beta_2, t: epsilon_hat / (1 - beta_2**t),
+                "square root is missing",
+            ),
+            (lambda epsilon_hat, beta_2, t: epsilon_hat * (1 - beta_2**t) ** 0.5, "upside down"),
+            (
+                lambda epsilon_hat, beta_2, t: epsilon_hat / (1 - beta_2 ** (t + 1)) ** 0.5,
+                "t counts from 1",
+            ),
+        ],
+    ),
+    "adamw": (
+        checks.check_adamw_step,
+        adamw_right,
+        [
+            (adamw_l2, "that is an L2 penalty"),
+            (adamw_in_denominator, "divided by sqrt(v_hat) + epsilon"),
+            (adamw_paper_lambda, "not multiplied by the learning rate"),
+            (adamw_bias_corrected_rate, "bias-corrected step size"),
+            (adamw_after, "applied after the Adam step"),
+            (adamw_sign, "sign error"),
+            (adamw_forgot_decay, "no weight decay at all"),
+            (adamw_keras_adam, "Keras' epsilon-hat form"),
+        ],
+    ),
+    "jitter_prediction": (
+        checks.check_jitter_prediction,
+        lambda: 0.25,
+        [
+            (lambda: "0.25", "return one number"),
+            (lambda: -0.25, "a number >= 0"),
+            (lambda: np.array([0.25, 0.25]), "not ndarray"),
+        ],
+    ),
+    "amsgrad_prediction": (
+        checks.check_amsgrad_prediction,
+        lambda: "grows",
+        [(lambda: "grow", "return one of 'grows', 'stays', 'shrinks'")],
+    ),
+    "saddle_prediction": (
+        checks.check_saddle_prediction,
+        lambda: "Adam",
+        [(lambda: "SGD", "return one of 'GD', 'Momentum'")],
+    ),
+    "tuned_rate": (
+        checks.check_tuned_rate,
+        lambda: 0.038,
+        [
+            (lambda: 0.0316, "0.0316 does not arrive"),
+            (lambda: 0.05, "0.05 is too large: the run diverged"),
+            (lambda: np.array([0.038]), "return one learning rate, a single number"),
+            (lambda: 0.0, "a learning rate is a number > 0"),
+        ],
+    ),
     "steps_to_reach": (
         checks.check_steps_to_reach,
         reach_right,
@@ -356,3 +464,49 @@ def test_answer_that_modifies_its_inputs_does_not_spoil_later_cases(capsys):
 
     assert checks.check_rmsprop_step(in_place) is True
     capsys.readouterr()
+
+
+# --------------------------------------------------------------------------- predictions
+
+
+@pytest.mark.parametrize(
+    ("check", "answers"),
+    [
+        (checks.check_jitter_prediction, [0, 0.25, 0.5, 1, np.float64(2.0)]),
+        (checks.check_amsgrad_prediction, ["grows", "stays", " Shrinks "]),
+        (checks.check_saddle_prediction, ["GD", "adam", "RMSProp"]),
+    ],
+)
+def test_every_valid_prediction_passes_with_the_same_line(check, answers, capsys):
+    """Right or wrong, a committed prediction passes with one fixed line (nbval compares the
+    learner's output with the stored one); the cell after the check shows the truth."""
+    lines = set()
+    for answer in answers:
+        assert check(lambda a=answer: a) is True
+        assert check(answer) is True  # a plain value works as well as a function
+        lines.add(capsys.readouterr().out)
+    assert len(lines) == 1 and next(iter(lines)).startswith("PASSED exercise ")
+
+
+def test_tuned_rate_passes_with_the_same_line_for_any_good_rate(capsys):
+    for rate in (0.037, 0.0385, 0.040, 0.041):
+        assert checks.check_tuned_rate(lambda r=rate: r) is True
+    out = capsys.readouterr().out.splitlines()
+    assert len(set(out)) == 1 and out[0].startswith("PASSED exercise 7.3: ")
+
+
+def test_tuned_rate_says_by_how_much_a_run_missed(capsys):
+    assert checks.check_tuned_rate(0.0365) is False
+    out = capsys.readouterr().out
+    assert "after 250 steps f - f* is 1.06e-04, above 0.0001" in out
+
+
+def test_adamw_reference_is_keras_decay_then_the_paper_step():
+    """The 6.4 reference, written out: w <- w - lr*wd*w, then Algorithm 1 with g."""
+    from lessons_lib.checks.adam import _ADAMW_CASES, _adamw_reference
+
+    for case in _ADAMW_CASES:
+        got = _adamw_reference(**case)
+        want = adamw_right(**case)
+        for a, b in zip(got, want, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-12)

@@ -14,13 +14,25 @@ when an answer is wrong, the check runs known *wrong* variants and names the one
 """
 
 from ._core import Mistake, check_against_reference
-from .adam import check_adam_step, check_keras_epsilon
-from .adaptive import check_adagrad_step, check_rmsprop_step
+from .adam import (
+    check_adam_step,
+    check_adamw_step,
+    check_amsgrad_prediction,
+    check_keras_epsilon,
+    check_paper_epsilon,
+)
+from .adaptive import (
+    check_adagrad_step,
+    check_jitter_prediction,
+    check_prediction,
+    check_rmsprop_step,
+)
+from .capstone import check_adam_rule
 from .ewma import check_bias_correction_step, check_ewma_corrected, reveal_steps_to_level
 from .gradient_descent import check_gd_step, check_max_stable_lr, reveal_fastest_learning_rate
 from .momentum import check_momentum_step, check_optimal_momentum, reveal_regime
 from .nesterov import check_keras_nesterov_step, check_nesterov_step, reveal_nesterov_limit
-from .race import check_steps_to_reach
+from .race import check_saddle_prediction, check_steps_to_reach, check_tuned_rate
 
 __all__ = [
     "check_against_reference",
@@ -42,4 +54,12 @@ __all__ = [
     "check_adam_step",
     "check_keras_epsilon",
     "check_steps_to_reach",
+    "check_prediction",
+    "check_jitter_prediction",
+    "check_paper_epsilon",
+    "check_amsgrad_prediction",
+    "check_adamw_step",
+    "check_saddle_prediction",
+    "check_tuned_rate",
+    "check_adam_rule",
 ]

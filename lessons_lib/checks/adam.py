@@ -1,5 +1,4 @@
-"""Checks for lesson 06 (Adam).
-"""
+"""Checks for lesson 06 (Adam)."""
 
 from __future__ import annotations
 
@@ -10,7 +9,14 @@ import numpy as np
 
 from ._core import check_against_reference
 
-__all__ = ["check_adam_step", "check_keras_epsilon"]
+__all__ = [
+    "AMSGRAD_CHOICES",
+    "check_adam_step",
+    "check_adamw_step",
+    "check_amsgrad_prediction",
+    "check_keras_epsilon",
+    "check_paper_epsilon",
+]
 
 # The odd values of deeplearning.ai's assignment: beta_1 = 0.8, beta_2 = 0.888,
 # epsilon = 1e-2, t = 2. With them every classic slip changes the answer.
@@ -192,3 +198,155 @@ def check_keras_epsilon(keras_epsilon: Callable[..., Any]) -> bool:
         ),
     ]
     return check_against_reference("6.2", keras_epsilon, reference, cases, mistakes)
+
+
+# The AdamW cases: a weight decay large enough (0.3) and a learning rate large enough
+# (0.1 and 0.05) that every misplaced decay changes the answer well beyond rounding.
+_ADAMW_CASES = [
+    {**_ADAM_CASES[0], "learning_rate": 0.1, "weight_decay": 0.3},
+    {**_ADAM_CASES[2], "learning_rate": 0.05, "weight_decay": 0.7},
+]
+
+
+def _adamw_reference(w, m, v, g, t, learning_rate, beta_1, beta_2, epsilon, weight_decay):
+    from ..optimizers import Adam
+
+    opt = Adam(
+        learning_rate, beta_1, beta_2, epsilon, epsilon_mode="paper", weight_decay=weight_decay
+    )
+    opt.state.update(m=np.array(m, dtype=float), v=np.array(v, dtype=float))
+    opt.iterations = t - 1  # step() counts this step as t
+    return opt.step(w, g), opt.state["m"], opt.state["v"]
+
+
+def _adamw_variant(*, where="before", scale="lr", sign=1.0, keras_eps=False):
+    """Wrong AdamW steps: where the decay goes ("before", "gradient", "after",
+    "denominator", "none") and what multiplies it ("lr", "none", "lr_t")."""
+
+    @np.errstate(all="ignore")
+    def wrong(w, m, v, g, t, learning_rate, beta_1, beta_2, epsilon, weight_decay):
+        adam = _adam_variant(keras_eps=keras_eps)
+        factor = {
+            "lr": learning_rate,
+            "none": 1.0,
+            "lr_t": learning_rate * np.sqrt(1 - beta_2**t) / (1 - beta_1**t),
+        }[scale]
+        decay = sign * factor * weight_decay
+        hyper = (t, learning_rate, beta_1, beta_2, epsilon)
+        if where == "gradient":
+            return adam(w, m, v, g + weight_decay * w, *hyper)
+        if where == "denominator":
+            m = beta_1 * m + (1 - beta_1) * g
+            v = beta_2 * v + (1 - beta_2) * g * g
+            m_hat, v_hat = m / (1 - beta_1**t), v / (1 - beta_2**t)
+            step = learning_rate * (m_hat + weight_decay * w) / (np.sqrt(v_hat) + epsilon)
+            return w - step, m, v
+        if where == "after":
+            w_new, m, v = adam(w, m, v, g, *hyper)
+            return w_new - decay * w_new, m, v
+        if where == "none":
+            return adam(w, m, v, g, *hyper)
+        return adam(w - decay * w, m, v, g, *hyper)
+
+    return wrong
+
+
+def check_adamw_step(adamw_step: Callable[..., Any]) -> bool:
+    """Exercise 6.4: ``adamw_step(w, m, v, g, t, learning_rate, beta_1, beta_2, epsilon,
+    weight_decay) -> (w, m, v)``: decoupled weight decay as Keras and PyTorch apply it,
+    w <- w - lr * weight_decay * w, then the paper's Adam step (exercise 6.1) with the
+    gradient g (taken at the old weights)."""
+    mistakes = [
+        (
+            "the decay went into the gradient (g + weight_decay * w): that is an L2 penalty, "
+            "which Adam averages into m and v and divides by sqrt(v_hat); AdamW shrinks the "
+            "weights directly, outside the adaptive step",
+            _adamw_variant(where="gradient"),
+        ),
+        (
+            "the decay was divided by sqrt(v_hat) + epsilon together with m_hat; decoupled "
+            "decay is not rescaled per coordinate",
+            _adamw_variant(where="denominator"),
+        ),
+        (
+            "the decay is not multiplied by the learning rate: Keras and PyTorch shrink by "
+            "learning_rate * weight_decay * w (weight_decay alone per step is the paper's "
+            "convention with schedule multiplier 1)",
+            _adamw_variant(scale="none"),
+        ),
+        (
+            "the decay used Adam's bias-corrected step size; Keras and PyTorch multiply "
+            "weight_decay by the plain learning rate",
+            _adamw_variant(scale="lr_t"),
+        ),
+        (
+            "the decay was applied after the Adam step, to the new weights; shrink the "
+            "weights the gradient was taken at, before the step",
+            _adamw_variant(where="after"),
+        ),
+        (
+            "sign error: weight decay shrinks the weights, w - learning_rate * weight_decay * w",
+            _adamw_variant(sign=-1.0),
+        ),
+        (
+            "no weight decay at all: the weight_decay argument is not used",
+            _adamw_variant(where="none"),
+        ),
+        (
+            "the Adam part is Keras' epsilon-hat form; use the paper's step of exercise 6.1",
+            _adamw_variant(keras_eps=True),
+        ),
+    ]
+    return check_against_reference("6.4", adamw_step, _adamw_reference, _ADAMW_CASES, mistakes)
+
+
+AMSGRAD_CHOICES = ("grows", "stays", "shrinks")
+
+
+def check_amsgrad_prediction(predict: Any) -> bool:
+    """Exercise 6.3 (predict, then run): between steps 1100 and 4000 of the lesson's
+    experiment, does the step of Keras' AMSGrad grow, stay or shrink? One of
+    :data:`AMSGRAD_CHOICES`; any valid choice passes, the next cell runs it."""
+    from .adaptive import check_prediction, choice_problem
+
+    return check_prediction("6.3", predict, lambda v: choice_problem(v, AMSGRAD_CHOICES))
+
+
+def check_paper_epsilon(paper_epsilon: Callable[..., Any]) -> bool:
+    """Exercise 6.2: ``paper_epsilon(epsilon_hat, beta_2, t)``, the epsilon of the paper's
+    Algorithm 1 whose step at step t equals Keras' step with its constant ``epsilon_hat``:
+    epsilon_hat / sqrt(1 - beta_2**t)."""
+    cases = [
+        {"epsilon_hat": 1e-2, "beta_2": 0.888, "t": 2},
+        {"epsilon_hat": 1e-7, "beta_2": 0.999, "t": 1},
+        {"epsilon_hat": 3e-4, "beta_2": 0.95, "t": 40},
+    ]
+
+    def reference(epsilon_hat, beta_2, t):
+        return epsilon_hat / np.sqrt(1 - beta_2**t)
+
+    mistakes = [
+        (
+            "the square root is missing: v_hat = v / (1 - beta_2**t), so sqrt(v_hat) "
+            "carries only the square root of that factor",
+            lambda epsilon_hat, beta_2, t: epsilon_hat / (1 - beta_2**t),
+        ),
+        (
+            "upside down: that is Keras' epsilon-hat for a given paper epsilon; the paper's "
+            "epsilon is the larger one early on (31.6 times at t = 1 with beta_2 = 0.999)",
+            lambda epsilon_hat, beta_2, t: epsilon_hat * np.sqrt(1 - beta_2**t),
+        ),
+        (
+            "the bias correction of m plays no part here; only v's correction moves epsilon",
+            lambda epsilon_hat, beta_2, t: epsilon_hat / np.sqrt(1 - beta_2**t) * (1 - 0.9**t),
+        ),
+        (
+            "the bias correction of m plays no part here; only v's correction moves epsilon",
+            lambda epsilon_hat, beta_2, t: epsilon_hat / np.sqrt(1 - beta_2**t) / (1 - 0.9**t),
+        ),
+        (
+            "t counts from 1: the first step uses 1 - beta_2**1",
+            lambda epsilon_hat, beta_2, t: epsilon_hat / np.sqrt(1 - beta_2 ** (t + 1)),
+        ),
+    ]
+    return check_against_reference("6.2", paper_epsilon, reference, cases, mistakes)

@@ -1,5 +1,4 @@
-"""Checks for lesson 05 (AdaGrad and RMSProp).
-"""
+"""Checks for lesson 05 (AdaGrad and RMSProp)."""
 
 from __future__ import annotations
 
@@ -10,7 +9,12 @@ import numpy as np
 
 from ._core import check_against_reference
 
-__all__ = ["check_rmsprop_step", "check_adagrad_step"]
+__all__ = [
+    "check_rmsprop_step",
+    "check_adagrad_step",
+    "check_jitter_prediction",
+    "check_prediction",
+]
 
 # Odd values on purpose: epsilon = 1e-2 and small gradients make the place of epsilon
 # visible; rho = 0.77 catches a swapped rho / (1 - rho).
@@ -39,6 +43,7 @@ def _rmsprop_reference(w, s, g, learning_rate, rho, epsilon):
 
     opt = RMSprop(learning_rate, rho, epsilon=epsilon)
     opt.state["velocity"] = np.array(s, dtype=float)
+    opt.iterations = 1  # a state carried over from earlier steps (RMSProp does not use t)
     return opt.step(w, g), opt.state["velocity"]
 
 
@@ -104,6 +109,7 @@ def _adagrad_reference(w, s, g, learning_rate, epsilon):
 
     opt = Adagrad(learning_rate, epsilon=epsilon)
     opt.state["accumulator"] = np.array(s, dtype=float)
+    opt.iterations = 1  # a state carried over from earlier steps (AdaGrad does not use t)
     return opt.step(w, g), opt.state["accumulator"]
 
 
@@ -142,3 +148,63 @@ def check_adagrad_step(adagrad_step: Callable[..., Any]) -> bool:
         ),
     ]
     return check_against_reference("5.2", adagrad_step, _adagrad_reference, cases, mistakes)
+
+
+# --------------------------------------------------------------------------- predictions
+_COMMITTED = "prediction committed; the next cell shows what actually happens"
+
+
+def _value(predict: Any) -> Any:
+    """The learner's prediction: ``predict()`` if it is callable, else ``predict``."""
+    return predict() if callable(predict) else predict
+
+
+def check_prediction(exercise: str, predict: Any, problem: Callable[[Any], str]) -> bool:
+    """A predict-then-verify exercise: PASSED once a valid prediction is committed.
+
+    ``predict`` is the learner's answer or a function returning it; ``problem(value)``
+    returns "" for a valid answer, else what is wrong with it. Right or wrong, a valid
+    prediction passes with the same line: the cell after the check shows the truth, and
+    being surprised there is the point of the exercise. A stub that raises
+    NotImplementedError is NOT ATTEMPTED.
+    """
+    try:
+        value = _value(predict)
+    except NotImplementedError as err:
+        print(f"NOT ATTEMPTED exercise {exercise}: {err}")
+        return False
+    except Exception as err:  # the learner's code may fail in any way
+        print(f"FAILED exercise {exercise}: your prediction raised {type(err).__name__}: {err}")
+        return False
+    why = problem(value)
+    if why:
+        print(f"FAILED exercise {exercise}: {why}")
+        return False
+    print(f"PASSED exercise {exercise}: {_COMMITTED}")
+    return True
+
+
+def number_problem(value: Any, what: str) -> str:
+    """Empty if ``value`` is one finite number >= 0, else what is wrong with it."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+        return f"return one number ({what}), not {type(value).__name__} {value!r}"
+    if not np.isfinite(value) or value < 0:
+        return f"{what} is a number >= 0; you returned {value!r}"
+    return ""
+
+
+def choice_problem(value: Any, choices: tuple[str, ...]) -> str:
+    """Empty if ``value`` is one of ``choices`` (case and spaces ignored), else what is wrong."""
+    names = ", ".join(repr(c) for c in choices)
+    if not isinstance(value, str) or value.strip().lower() not in {c.lower() for c in choices}:
+        return f"return one of {names} (a string); you returned {value!r}"
+    return ""
+
+
+def check_jitter_prediction(predict: Any) -> bool:
+    """Exercise 5.3 (predict, then run): the learner's prediction of RMSProp's final
+    distance |y| from the minimum on the stretched bowl (eta = 0.5, 2000 steps), one
+    number >= 0. Any valid number passes; the lesson's next cell runs it."""
+    return check_prediction(
+        "5.3", predict, lambda v: number_problem(v, "the distance |y| after 2000 steps")
+    )

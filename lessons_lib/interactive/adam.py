@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..ewma import ewma
 from ..functions import get_objective
 from ..optimizers import Adam
 from ..pitfalls import RuleRun
@@ -44,6 +45,7 @@ __all__ = [
     "OBJECTIVES",
     "adam_controls",
     "adam_figure",
+    "amsgrad_steps",
     "compare_losses",
     "first_steps_controls",
     "first_steps_figure",
@@ -129,6 +131,33 @@ def adam_controls() -> dict[str, Any]:
         "beta_2": slider("β₂", 0.999, 0.8, 0.9999, 0.0001),
         "epsilon": log_slider("epsilon ε̂", 1e-7, 1e-10, 1.0),
         "steps": int_slider("steps", 100, 10, 200, 10),
+    }
+
+
+def amsgrad_steps(
+    grads: Any, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7
+) -> dict[str, np.ndarray]:
+    r"""Step length over :math:`\eta` at t = 1..T for one coordinate's gradients ``grads``,
+    three ways (:math:`m_t, v_t` the EWMAs of :math:`g` and :math:`g^2` from zero,
+    :math:`\tilde v_t = \max_{i \le t} v_i`):
+
+    * ``"Adam"`` (Keras' form): :math:`\sqrt{1-\beta_2^t}/(1-\beta_1^t)\cdot
+      |m_t|/(\sqrt{v_t}+\hat\epsilon)`;
+    * ``"AMSGrad, Keras/PyTorch"``: the same with :math:`\tilde v_t` for :math:`v_t`: the
+      maximum is taken over the *uncorrected* :math:`v`, and the bias correction still
+      divides it by :math:`1-\beta_2^t`, which keeps shrinking;
+    * ``"AMSGrad, Reddi et al."`` (Algorithm 2 of the paper, constant step size, no bias
+      correction): :math:`|m_t|/(\sqrt{\tilde v_t}+\hat\epsilon)`.
+    """
+    g = np.asarray(grads, dtype=float)
+    t = np.arange(1, len(g) + 1)
+    m, v = np.abs(ewma(g, beta_1)), ewma(g * g, beta_2)
+    v_max = np.maximum.accumulate(v)
+    correction = np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+    return {
+        "Adam": correction * m / (np.sqrt(v) + epsilon),
+        "AMSGrad, Keras/PyTorch": correction * m / (np.sqrt(v_max) + epsilon),
+        "AMSGrad, Reddi et al.": m / (np.sqrt(v_max) + epsilon),
     }
 
 
