@@ -327,6 +327,14 @@ def test_07_saddle_at_a_tenth_of_the_tuned_rates():
     runs = race_runs("saddle", float(LR_SCALES[0]))
     left = {n: int(np.flatnonzero(np.abs(t.points[:, 1]) > 0.5)[0]) for n, t in runs.items()}
     assert left["GD"] > 100 and left["Adam"] <= 12
+    # 'AdaGrad ... first gets past |y| = 0.5 at step 50; started at 0 ... at step 15'
+    assert left["AdaGrad"] == 50
+    zero = run(
+        Adagrad(TUNED["saddle"]["AdaGrad"] * LR_SCALES[0], initial_accumulator_value=0.0),
+        get_objective("saddle"),
+        steps=200,
+    )
+    assert int(np.flatnonzero(np.abs(zero.points[:, 1]) > 0.5)[0]) == 15
 
 
 def test_07_himmelblau_minima():
