@@ -48,9 +48,9 @@ def test_05_bowl_curvatures():
     assert run(SGD(2.01), BOWL, steps=3000).diverged_at >= 0
 
 
-def _noisy_runs():
-    """Section 3's experiment, as the lesson runs it."""
-    rng = np.random.default_rng(0)
+def _noisy_runs(seed=0):
+    """Section 3's experiment, as the lesson runs it (seed 0)."""
+    rng = np.random.default_rng(seed)
     sizes, paths = {}, {}
     for name in ("adagrad", "rmsprop"):
         opt = make_adaptive(name, 0.1, epsilon=1e-7, inside=True, rho=0.9)
@@ -83,6 +83,21 @@ def test_05_noisy_gradients_adagrad_decays_rmsprop_does_not():
     assert round(spread["rmsprop"] / spread["adagrad"]) == 7
     assert round(paths["adagrad"][-1, 0], 1) == -6.2
     assert round(paths["rmsprop"][-1, 0], 1) == -1.1
+
+
+def test_05_noisy_claims_across_seeds():
+    """The seed ranges the lesson quotes: the cloud factor 5 to 12 over seeds 0-9, AdaGrad's
+    x between -6.7 and -6.1, RMSProp's x between -2.3 and 1.5."""
+    factors, ada_x, rms_x = [], [], []
+    for seed in range(10):
+        _, paths = _noisy_runs(seed)
+        spread = {n: np.sqrt(np.mean(p[1001:, 1] ** 2)) for n, p in paths.items()}
+        factors.append(spread["rmsprop"] / spread["adagrad"])
+        ada_x.append(paths["adagrad"][-1, 0])
+        rms_x.append(paths["rmsprop"][-1, 0])
+    assert (round(min(factors)), round(max(factors))) == (5, 12)
+    assert (round(min(ada_x), 1), round(max(ada_x), 1)) == (-6.7, -6.1)
+    assert (round(min(rms_x), 1), round(max(rms_x), 1)) == (-2.3, 1.5)
 
 
 def test_05_epsilon_table_percentages():
@@ -228,6 +243,36 @@ def test_06_adamw_against_l2():
     np.testing.assert_allclose(np.round(w_plain - w_dec, 2), [0.20, 0.16])
     by_l2 = w_plain - w_l2
     assert round(by_l2[1] / by_l2[0], 1) == 4.5
+
+
+def test_06_adamw_demo_across_seeds():
+    """'over seeds 0 to 9 the factor ranges from 3.4 to 7.2, AdamW's two amounts stay between
+    0.15 and 0.22'."""
+    factors, amounts = [], []
+    for seed in range(10):
+        noise = np.random.default_rng(seed).normal(size=(200, 2)) * np.array([1.0, 0.01])
+        plain, l2, dec = Adam(0.01), Adam(0.01), AdamW(0.01, weight_decay=0.1)
+        w_plain = w_l2 = w_dec = np.ones(2)
+        for g in noise:
+            w_plain = plain.step(w_plain, g)
+            w_l2 = l2.step(w_l2, g + 0.1 * w_l2)
+            w_dec = dec.step(w_dec, g)
+        factors.append((w_plain - w_l2)[1] / (w_plain - w_l2)[0])
+        amounts.extend(w_plain - w_dec)
+    assert (round(min(factors), 1), round(max(factors), 1)) == (3.4, 7.2)
+    assert (round(min(amounts), 2), round(max(amounts), 2)) == (0.15, 0.22)
+
+
+def test_06_adam_worst_case_step():
+    """Section 1: 'at most eta (1 - beta_1)/sqrt(1 - beta_2) = 3.2 eta (defaults) ... a single
+    large gradient after a long run of tiny ones'; a constant gradient moves by eta."""
+    grads = np.r_[np.full(5000, 1e-9), 1.0]
+    opt, w = Adam(1.0, epsilon=1e-12, epsilon_mode="paper"), np.zeros(1)
+    for g in grads:
+        w_new = opt.step(w, np.array([g]))
+        last, w = abs(w_new - w)[0], w_new
+    bound = 0.1 / np.sqrt(0.001)
+    assert round(bound, 1) == 3.2 and 3.0 < last <= bound
 
 
 def test_06_adamw_lambda_conventions():
