@@ -399,9 +399,11 @@ def test_07_himmelblau_minima():
 
 
 def test_07_tuning_window():
-    """Exercise 7.3's explanation: 0.0370 to 0.0400 arrive within 250 steps, 0.0365 falls
-    short, 0.0405 and 0.0415 diverge, 0.0410 arrives and is the fastest; section 3's tuned
-    rate (0.0316) does not solve the task."""
+    """Exercise 7.3: 0.0370 to 0.0400 arrive within 250 steps, 0.0365 falls short, 0.0405
+    diverges and 0.0410 arrives again ('a rate just above the first divergent one can
+    arrive again'); section 3's tuned rate (0.0316) does not solve the task ('a starting
+    point, not the answer'). From (2, 1): 0.0355 to 0.0375 arrive, 0.035 does not, and
+    everything from 0.038 on (to 0.043) diverges."""
     assert TUNING_TASK == {"objective": "beale", "optimizer": "GD", "target": 1e-4, "budget": 250}
 
     def outcome(lr):
@@ -414,3 +416,8 @@ def test_07_tuning_window():
     assert outcome(0.0365) is None and outcome(TUNED["beale"]["GD"]) is None
     assert outcome(0.0405) == "D" and outcome(0.0415) == "D"
     assert outcome(0.041) < min(arrive.values())
+
+    from_21 = run(SGD(np.linspace(0.035, 0.043, 17)[:, None]), get_objective("beale"),
+                  start=(2.0, 1.0), steps=250)  # fmt: skip
+    arrived = np.any(from_21.losses <= 1e-4, axis=0)
+    assert not arrived[0] and np.all(arrived[1:6]) and np.all(from_21.diverged[6:])
