@@ -322,6 +322,9 @@ def test_evidence_figures_draw(evidence):
     assert len(fig.axes[0].lines) > 5
     fig = capstone.decay_figure(evidence)
     assert "0.1" in fig.axes[0].get_title()
+    table = capstone.decay_table(evidence).splitlines()
+    assert [line.split(",")[0] for line in table[1:]] == ["Adam", "AdamW"]
+    assert "stored" not in fig.axes[0].get_legend().get_texts()[0].get_text()  # seed 0 is here
     with pytest.raises(ValueError, match="weight-decay"):
         capstone.decay_figure({"decay": {}})
 

@@ -46,6 +46,7 @@ __all__ = [
     "binomial_se",
     "curves_figure",
     "decay_figure",
+    "decay_table",
     "diagnostics_figure",
     "differences",
     "early_stopping_table",
@@ -548,6 +549,20 @@ def accumulator_figure(live: dict[str, dict] | None, summary: dict[str, Any],
     return fig
 
 
+def decay_table(summary: dict[str, Any]) -> str:
+    """The weight-decay runs: lowest validation cross-entropy (epoch), its value at the
+    last epoch, and the last epoch's training and test accuracy (%)."""
+    lines = [f"{'run':<24}{'min val. CE (epoch)':>21}{'val. CE at end':>16}"
+             f"{'train acc.':>12}{'test acc.':>11}"]  # fmt: skip
+    for name, run in summary.get("decay", {}).items():
+        ce = np.asarray([np.nan if v is None else v for v in run["val_ce"]])
+        best = int(np.nanargmin(ce))
+        lines.append(f"{name.replace('lambda', 'λ'):<24}{ce[best]:>15.3f} ({best + 1:>2})"
+                     f"{ce[-1]:>16.3f}{100 * run['train_accuracy'][-1]:>12.2f}"
+                     f"{run['test_accuracy']:>11.2f}")  # fmt: skip
+    return "\n".join(lines)
+
+
 def decay_figure(summary: dict[str, Any]) -> Figure:
     """Validation cross-entropy over epochs: Adam, Adam + L2 and AdamW at matched lambda
     (both add lambda * w: to the gradient, or to the update), one panel per lambda."""
@@ -565,11 +580,14 @@ def decay_figure(summary: dict[str, Any]) -> Figure:
             if run["lambda"] not in (0.0, lam):
                 continue
             label, color, ls = styles[run["method"]]
+            if "source" in run:
+                label += " (stored seed-0 run)"
             y = np.asarray([np.nan if v is None else v for v in run["val_ce"]])
             ax.plot(np.arange(1, len(y) + 1), y, ls, color=color, lw=2.5,
                     label=f"{label}: test {run['test_accuracy']:.2f} %")  # fmt: skip
         ax.set(title=f"λ = {lam:g}", xlabel="epoch")
         _log_loss_axis(ax)
-        ax.legend(fontsize=11, loc="upper left")
+        ax.set_ylim(0.2, 3.5)  # room for the legend above the curves
+        ax.legend(fontsize=10, loc="upper left")
     axes[0].set_ylabel("validation cross-entropy")
     return fig
