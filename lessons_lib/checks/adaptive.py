@@ -38,10 +38,11 @@ _RMSPROP_CASES = [
 ]
 
 
-def _rmsprop_reference(w, s, g, learning_rate, rho, epsilon):
+def _rmsprop_reference(w, s, g, learning_rate, rho, epsilon, **flags):
+    """Keras' RMSprop step; ``flags`` are the rule's (``epsilon_outside=True``: PyTorch's)."""
     from ..optimizers import RMSprop
 
-    opt = RMSprop(learning_rate, rho, epsilon=epsilon)
+    opt = RMSprop(learning_rate, rho, epsilon=epsilon).variant(**flags)
     opt.state["velocity"] = np.array(s, dtype=float)
     opt.iterations = 1  # a state carried over from earlier steps (RMSProp does not use t)
     return opt.step(w, g), opt.state["velocity"]
@@ -50,6 +51,8 @@ def _rmsprop_reference(w, s, g, learning_rate, rho, epsilon):
 def _rmsprop_variant(*, eps_outside=False, swap=False, no_one_minus=False, old_s=False, sign=1.0):
     @np.errstate(all="ignore")
     def wrong(w, s, g, learning_rate, rho, epsilon):
+        if eps_outside:  # PyTorch's epsilon is a flag of the rule, not a copy of it
+            return _rmsprop_reference(w, s, g, learning_rate, rho, epsilon, epsilon_outside=True)
         if swap:
             s_new = (1 - rho) * s + rho * g * g
         elif no_one_minus:
@@ -57,8 +60,7 @@ def _rmsprop_variant(*, eps_outside=False, swap=False, no_one_minus=False, old_s
         else:
             s_new = rho * s + (1 - rho) * g * g
         d = s if old_s else s_new
-        root = np.sqrt(d) + epsilon if eps_outside else np.sqrt(d + epsilon)
-        return w - sign * learning_rate * g / root, s_new
+        return w - sign * learning_rate * g / np.sqrt(d + epsilon), s_new
 
     return wrong
 
@@ -104,10 +106,11 @@ def check_rmsprop_step(rmsprop_step: Callable[..., Any]) -> bool:
     )
 
 
-def _adagrad_reference(w, s, g, learning_rate, epsilon):
+def _adagrad_reference(w, s, g, learning_rate, epsilon, **flags):
+    """Keras' Adagrad step; ``flags`` are the rule's (``epsilon_outside=True``: PyTorch's)."""
     from ..optimizers import Adagrad
 
-    opt = Adagrad(learning_rate, epsilon=epsilon)
+    opt = Adagrad(learning_rate, epsilon=epsilon).variant(**flags)
     opt.state["accumulator"] = np.array(s, dtype=float)
     opt.iterations = 1  # a state carried over from earlier steps (AdaGrad does not use t)
     return opt.step(w, g), opt.state["accumulator"]
@@ -116,10 +119,11 @@ def _adagrad_reference(w, s, g, learning_rate, epsilon):
 def _adagrad_variant(*, eps_outside=False, average=False, old_s=False, sign=1.0):
     @np.errstate(all="ignore")
     def wrong(w, s, g, learning_rate, epsilon):
+        if eps_outside:  # PyTorch's epsilon is a flag of the rule, not a copy of it
+            return _adagrad_reference(w, s, g, learning_rate, epsilon, epsilon_outside=True)
         s_new = 0.9 * s + 0.1 * g * g if average else s + g * g
         d = s if old_s else s_new
-        root = np.sqrt(d) + epsilon if eps_outside else np.sqrt(d + epsilon)
-        return w - sign * learning_rate * g / root, s_new
+        return w - sign * learning_rate * g / np.sqrt(d + epsilon), s_new
 
     return wrong
 
