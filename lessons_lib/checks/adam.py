@@ -57,10 +57,10 @@ _ADAM_CASES = [
 ]
 
 
-def _adam_reference(w, m, v, g, t, learning_rate, beta_1, beta_2, epsilon):
+def _adam_reference(w, m, v, g, t, learning_rate, beta_1, beta_2, epsilon, epsilon_mode="paper"):
     from ..optimizers import Adam
 
-    opt = Adam(learning_rate, beta_1, beta_2, epsilon, epsilon_mode="paper")
+    opt = Adam(learning_rate, beta_1, beta_2, epsilon, epsilon_mode=epsilon_mode)
     opt.state.update(m=np.array(m, dtype=float), v=np.array(v, dtype=float))
     opt.iterations = t - 1  # step() counts this step as t
     return opt.step(w, g), opt.state["m"], opt.state["v"]
@@ -80,12 +80,11 @@ def _adam_variant(
     @np.errstate(all="ignore")
     def wrong(w, m, v, g, t, learning_rate, beta_1, beta_2, epsilon):
         b2 = beta_2 if beta_2_fixed is None else beta_2_fixed
+        tt = t + t_shift
+        if keras_eps:  # Keras' epsilon placement is a flag of the rule, not a copy of it
+            return _adam_reference(w, m, v, g, tt, learning_rate, beta_1, b2, epsilon, "keras")
         m = beta_1 * m + (1 - beta_1) * g
         v = b2 * v + (1 - b2) * (g if v_of_g else g * g)
-        tt = t + t_shift
-        if keras_eps:
-            alpha = learning_rate * np.sqrt(1 - b2**tt) / (1 - beta_1**tt)
-            return w - alpha * m / (np.sqrt(v) + epsilon), m, v
         m_hat = m / (1 - beta_1**tt) if correct_m else m
         v_hat = v / (1 - b2**tt) if correct_v else v
         w_new = w - sign * learning_rate * m_hat / (np.sqrt(v_hat) + epsilon)
