@@ -160,7 +160,9 @@ def grade_class(
             book.errors[s].append("no notebooks submitted")
     for (s, _), report in zip(tasks, reports, strict=True):
         if report.error:
-            book.errors[s].append(f"{Path(report.path).name}: {report.error}")
+            name = Path(report.path).name
+            error = report.error
+            book.errors[s].append(error if error.startswith(name) else f"{name}: {error}")
         for ex in report.exercises:
             book.verdicts[s][ex.id] = CELL[ex.verdict]
             book.messages[s][ex.id] = ex.message

@@ -28,14 +28,14 @@ def read_notebook(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     try:
         if path.stat().st_size > MAX_BYTES:
-            raise ValueError(f"{path} is larger than {MAX_BYTES >> 20} MB")
+            raise ValueError(f"{path.name} is larger than {MAX_BYTES >> 20} MB")
         nb = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ValueError(f"{path} is not a readable notebook: {err}") from err
+        raise ValueError(f"{path.name} is not a readable notebook: {err}") from err
     if not isinstance(nb, dict) or nb.get("nbformat") != 4 or not isinstance(nb.get("cells"), list):
-        raise ValueError(f"{path} is not a version-4 notebook; open and save it in JupyterLab")
+        raise ValueError(f"{path.name} is not a version-4 notebook; open and save it in JupyterLab")
     if not all(isinstance(c, dict) for c in nb["cells"]):
-        raise ValueError(f"{path} has a cell that is not a JSON object")
+        raise ValueError(f"{path.name} has a cell that is not a JSON object")
     return nb
 
 
