@@ -24,21 +24,26 @@ def _as_tuple(rule: Callable[..., Any]) -> Callable[..., Any]:
 
 def _adam_variant(*, paper=False, corrected=True, eps_inside=False, minus=False,
                   corrected_state=False):  # fmt: skip
-    """Adam with one of the classic mistakes (only for naming them in the check)."""
+    """Adam with one of the classic mistakes (only for naming them in the check). The
+    variants the rule has flags for (the paper's epsilon, no bias correction, epsilon
+    inside the root) are the rule itself (:mod:`lessons_lib.rules.adam`)."""
+    flags = {"epsilon_mode": "paper"} if paper else {}
+    flags.update({} if corrected else {"bias_correction": False})
+    flags.update({"epsilon_inside": True} if eps_inside else {})
 
     def step(w, g, m, v, t, learning_rate, beta_1, beta_2, epsilon):
+        if flags:
+            from ..keras_bridge import adam_rule
+
+            return _as_tuple(adam_rule)(w, g, m, v, t, learning_rate=learning_rate,
+                                        beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
+                                        **flags)  # fmt: skip
         sign = -1 if minus else 1
         m = beta_1 * m + sign * (1 - beta_1) * g
         v = beta_2 * v + sign * (1 - beta_2) * g * g
         m_hat, v_hat = m / (1 - beta_1**t), v / (1 - beta_2**t)
-        if paper:
-            new = w - learning_rate * m_hat / (np.sqrt(v_hat) + epsilon)
-        elif not corrected:
-            new = w - learning_rate * m / (np.sqrt(v) + epsilon)
-        else:
-            lr_t = learning_rate * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
-            root = np.sqrt(v + epsilon) if eps_inside else np.sqrt(v) + epsilon
-            new = w - lr_t * m / root
+        lr_t = learning_rate * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+        new = w - lr_t * m / (np.sqrt(v) + epsilon)
         return (new, m_hat, v_hat) if corrected_state else (new, m, v)
 
     return step
