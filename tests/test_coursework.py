@@ -176,7 +176,7 @@ def test_student_edition_refuses_to_touch_the_source(tmp_path):
     assert "### BEGIN SOLUTION" in (src / "06_adam.ipynb").read_text()
 
 
-LESSONS = sorted(NOTEBOOKS.glob("0[1-7]_*.ipynb"))
+LESSONS = sorted(NOTEBOOKS.glob("0[1-8]_*.ipynb"))
 FIXTURES = REPO / "tests" / "fixtures" / "submissions"
 LIMITS = Limits(seconds=2.0, setup_seconds=8.0, megabytes=400)
 
