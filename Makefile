@@ -14,8 +14,8 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 export MPLBACKEND := module://matplotlib_inline.backend_inline
 
-.PHONY: setup lessons test lint test-lib test-notebooks test-browser notebooks nav html student \
-	grade bench bench-fashion
+.PHONY: setup lessons test lint test-lib test-notebooks test-browser notebooks nav html slides \
+	student grade bench bench-fashion
 
 setup: $(STAMP)
 
@@ -47,10 +47,12 @@ test-notebooks: setup
 		LESSONS_MODE=ci $(BIN)/python -m pytest $(NBVAL) $(TF_LESSONS) -p no:cacheprovider; \
 	else echo "lesson 08 not run: this platform has no TensorFlow (see README)"; fi
 
-# Re-execute every notebook in place (after changing a lesson), then refresh navigation.
+# Re-execute every notebook in place (after changing a lesson), after refreshing navigation;
+# then the slide metadata, which depends on the outputs (a cell that draws opens a slide).
 notebooks: setup nav
 	cd notebooks && ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.timeout=900 [0-9]*.ipynb
+	$(BIN)/python scripts/slides.py notebooks
 
 nav: setup
 	$(BIN)/python scripts/nav.py notebooks
@@ -59,9 +61,15 @@ nav: setup
 test-browser: setup
 	$(BIN)/python -m pytest tests/browser -p no:cacheprovider
 
-# The collection as a static HTML site in site/, from the stored outputs.
+# The collection as a static HTML site in site/, from the stored outputs. MathJax is copied
+# into site/assets/ (npm fetches it once), so formulas show with no network.
 html: setup
 	$(BIN)/python scripts/export_html.py notebooks site
+
+# reveal.js decks of every lesson in slides/, from the stored outputs; reveal.js and MathJax
+# are copied into slides/assets/ (npm fetches them once), so the decks work offline.
+slides: setup
+	$(BIN)/python scripts/slides.py notebooks --build slides
 
 # The student edition (solutions replaced by stubs) in student/.
 student: setup

@@ -30,6 +30,9 @@ from pathlib import Path
 import nbformat
 from nbconvert import HTMLExporter
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import web_assets  # noqa: E402  (scripts/ is not a package)
+
 LESSON = re.compile(r"^\d\d_.+\.ipynb$")
 HEADING = re.compile(r"^\s*#\s+(.+?)\s*#*\s*$", re.MULTILINE)
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
@@ -113,11 +116,14 @@ def _index_page(titles: list[tuple[str, str]]) -> str:
 def export_site(notebooks: Path, out: Path, mathjax_url: str | None = None) -> list[Path]:
     """Export every lesson of ``notebooks`` plus ``index.html`` into ``out``; return the pages.
 
-    ``mathjax_url`` replaces nbconvert's MathJax 2 CDN address (e.g. a local copy)."""
+    MathJax and require.js are copied into ``out/assets/`` (no CDN at view time) unless
+    ``mathjax_url`` names another MathJax 2."""
     files = lesson_files(notebooks)
+    assets = [web_assets.REQUIREJS] + ([] if mathjax_url else [web_assets.MATHJAX])
+    web_assets.fetch(assets)  # a missing npm fails here, before anything is written
     exporter = HTMLExporter(template_name="lab", embed_images=True)
-    if mathjax_url:
-        exporter.mathjax_url = mathjax_url
+    exporter.mathjax_url = mathjax_url or web_assets.MATHJAX_URL
+    exporter.require_js_url = web_assets.REQUIREJS_URL
     exporter.log.setLevel(logging.ERROR)  # not one "alternative text is missing" per figure
     rendered: dict[str, str] = {}  # every page is rendered before the first one is written
     titles = []
@@ -130,6 +136,8 @@ def export_site(notebooks: Path, out: Path, mathjax_url: str | None = None) -> l
         titles.append((f"{path.stem}.html", title))
     rendered = {"index.html": _index_page(titles), **rendered}
     out.mkdir(parents=True, exist_ok=True)
+    for package in assets:
+        web_assets.install(package, out)
     for name, text in rendered.items():
         _write(out / name, text)
     return [out / name for name in rendered]
@@ -147,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", nargs="?", type=Path, help="target folder (default site/)")
     parser.add_argument("--out", dest="out_option", type=Path, help="the same, as an option")
     parser.add_argument(
-        "--mathjax-url", help="MathJax 2 script to load instead of the CDN (offline reading)"
+        "--mathjax-url", help="a MathJax 2 script to load instead of the bundled copy"
     )
     args = parser.parse_args(argv)
     if args.out and args.out_option and args.out != args.out_option:
@@ -157,6 +165,9 @@ def main(argv: list[str] | None = None) -> int:
         pages = export_site(args.notebooks, out, args.mathjax_url)
     except ValueError as e:
         parser.error(str(e))
+    except web_assets.AssetError as e:
+        print(f"export_html: {e}", file=sys.stderr)
+        return 1
     print(f"wrote {len(pages)} pages to {out}/ (open {out / 'index.html'})")
     return 0
 
