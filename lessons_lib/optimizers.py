@@ -96,6 +96,7 @@ from .rules.muon import MUON
 from .rules.nadam import NADAM
 from .rules.rmsprop import RMSPROP
 from .rules.schedule_free_adamw import SCHEDULE_FREE_ADAMW
+from .rules.schedule_free_adamw import average as sf_average
 
 ArrayLike = Any  # float, or anything np.asarray turns into a float array
 Schedule = Callable[[int], Any]
@@ -920,3 +921,10 @@ class ScheduleFreeAdamW(Optimizer):
     ):
         super().__init__(**_own(locals()))
         self.warmup_steps = _whole_number("warmup_steps", self.warmup_steps)
+
+    def average(self, params: ArrayLike) -> np.ndarray:
+        r"""The averaged iterate :math:`x` behind the returned :math:`y` (what the paper
+        evaluates a trained model at); ``params`` before any step is its own average."""
+        if not self.state:
+            return np.asarray(params, dtype=float)
+        return sf_average(np.asarray(params, dtype=float), self.state, self.beta_1)
