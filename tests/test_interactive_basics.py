@@ -17,7 +17,7 @@ from matplotlib.text import Text
 
 from lessons_lib import theory
 from lessons_lib.functions import quadratic
-from lessons_lib.interactive import _frames, ewma, gradient_descent, momentum
+from lessons_lib.interactive import ewma, frames, gradient_descent, momentum
 from lessons_lib.optimizers import SGD
 from lessons_lib.plotting import png_bytes
 from lessons_lib.runner import run
@@ -179,7 +179,7 @@ def _pixels(fig: Figure) -> np.ndarray:
 def test_frame_copy_draws_the_same_picture(fig_fn, controls_fn, monkeypatch):
     fast = _pixels(fig_fn())
     again = _pixels(fig_fn())  # a second figure, and a second render, change nothing
-    monkeypatch.setattr(_frames.FramedFigure, "copy_frame", False)
+    monkeypatch.setattr(frames.FramedFigure, "copy_frame", False)
     slow = _pixels(fig_fn())
     np.testing.assert_array_equal(fast, again)
     assert fast.shape == slow.shape

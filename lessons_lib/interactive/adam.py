@@ -1,6 +1,6 @@
 r"""Interactive figures of lesson 06: Adam, its bias correction, and the pitfalls.
 
-The slider figures are drawn on cached frames (:mod:`lessons_lib.interactive._frames`).
+The slider figures are drawn on cached frames (:mod:`lessons_lib.interactive.frames`).
 
 "Adam" here is :class:`lessons_lib.optimizers.Adam`, the rule Keras applies (epsilon is
 Keras' :math:`\hat\epsilon`, added to the uncorrected :math:`\sqrt{v}`).
@@ -23,7 +23,7 @@ from ..pitfalls import RuleRun
 from ..plotting import COLORS, draw_path
 from ..runner import Trajectory, run
 from ..widgets import choice, int_slider, log_slider, slider
-from ._frames import (
+from .frames import (
     frame_landscape,
     frame_legend,
     framed,

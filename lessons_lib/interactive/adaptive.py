@@ -21,7 +21,7 @@ from ..optimizers import SGD, Adagrad, Optimizer, RMSprop
 from ..plotting import COLORS, draw_path
 from ..runner import Trajectory, run
 from ..widgets import choice, int_slider, log_slider, slider
-from ._frames import (
+from .frames import (
     frame_landscape,
     frame_legend,
     framed,

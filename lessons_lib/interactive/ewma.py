@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from ..ewma import bias_correction, effective_window, ewma, ewma_weights
 from ..plotting import COLORS
 from ..widgets import int_slider, slider
-from ._frames import frame_legend, framed, handle, lesson_figure, log_yaxis, nice_limit, title
+from .frames import frame_legend, framed, handle, lesson_figure, log_yaxis, nice_limit, title
 
 __all__ = [
     "INTERACTIVE",

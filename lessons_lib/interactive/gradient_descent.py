@@ -4,7 +4,7 @@ Interactive (see ``INTERACTIVE``): ``lr_figure`` (one learning rate on an elonga
 ``contraction_figure`` (why :math:`\eta < 2/L`: the factor :math:`|1-\eta\lambda|` per
 direction) and ``sgd_figure`` (full-batch and minibatch paths on a small linear regression).
 Static: ``intuition_figure``, ``regimes_figure``, ``condition_figure``, ``data_figure``.
-The interactive ones draw their data on cached frames (see ``_frames``) to stay fast.
+The interactive ones draw their data on cached frames (see ``frames``) to stay fast.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from ..plotting import COLORS, draw_path, use_lesson_style
 from ..runner import Trajectory, far_limit, run
 from ..theory import gd_optimal_lr, gd_optimal_rate, gd_rate, steps_to_tolerance
 from ..widgets import choice, int_slider, log_slider, slider
-from ._frames import (
+from .frames import (
     STEP_RANGES,
     LessonFigure,
     background,

@@ -44,7 +44,7 @@ from ..theory import (
     steps_to_tolerance,
 )
 from ..widgets import int_slider, log_slider, slider
-from ._frames import (
+from .frames import (
     STEP_RANGES,
     frame_landscape,
     frame_legend,

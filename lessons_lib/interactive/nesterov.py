@@ -2,7 +2,7 @@ r"""Interactive figures of lesson 04: Nesterov's look-ahead against plain moment
 
 Both optimizers are Keras' ``SGD`` rule (classical momentum, and ``nesterov=True``), so
 what the sliders show is what ``keras.optimizers.SGD`` does with the same settings.
-Figures are drawn on cached frames (:mod:`lessons_lib.interactive._frames`): the
+Figures are drawn on cached frames (:mod:`lessons_lib.interactive.frames`): the
 landscape, axes and legend are rendered once per objective and step range.
 """
 
@@ -18,7 +18,7 @@ from ..optimizers import SGD
 from ..plotting import COLORS, draw_path
 from ..runner import Trajectory, run
 from ..widgets import choice, int_slider, log_slider, slider
-from ._frames import (
+from .frames import (
     background,
     frame_landscape,
     frame_legend,

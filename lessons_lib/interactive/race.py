@@ -24,7 +24,7 @@ from ..optimizers import SGD, Adagrad, Adam, Optimizer, RMSprop
 from ..plotting import COLORS
 from ..runner import Trajectory, run
 from ..widgets import choice, int_slider, log_slider
-from ._frames import (
+from .frames import (
     frame_landscape,
     frame_legend,
     frame_losses,
