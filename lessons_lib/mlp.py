@@ -45,6 +45,9 @@ __all__ = ["MLPHistory", "glorot_uniform", "init_params", "loss_and_grads", "eva
 
 Params = dict[str, np.ndarray]
 N_PIXELS, N_CLASSES = 28 * 28, 10
+#: a run has diverged once a minibatch loss is not finite or exceeds 100 x the loss of
+#: guessing (ln 10 = 2.30 for ten classes): no network recovers from there in a lesson's run
+DIVERGED_LOSS = 100 * np.log(N_CLASSES)
 
 
 @dataclass
@@ -57,7 +60,7 @@ class MLPHistory:
     test_loss: np.ndarray  #: loss on the 1,000 test images after each epoch
     test_accuracy: np.ndarray  #: accuracy on the test images after each epoch
     steps_per_epoch: int
-    diverged: bool  #: the loss became NaN or infinite (the remaining entries are NaN)
+    diverged: bool  #: a loss passed DIVERGED_LOSS or was not finite (the rest is NaN)
 
 
 def glorot_uniform(fan_in: int, fan_out: int, rng: np.random.Generator) -> np.ndarray:
@@ -156,7 +159,7 @@ def train_mlp(
             loss, grads = loss_and_grads(params, x_train[batch], y_train[batch])
             i = epoch * steps + k
             step_loss[i], rates[i] = loss, opts["W1"].current_learning_rate()
-            if not np.isfinite(loss):
+            if not loss < DIVERGED_LOSS:  # NaN too
                 diverged = True
                 break
             params = {n: opts[n].step(params[n], grads[n]) for n in params}
