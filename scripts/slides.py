@@ -21,6 +21,11 @@ lesson:
 - ``fragment``: the paragraph right after a figure (what to notice), shown on a click;
 - ``-`` (continue the current slide): everything else.
 
+A lesson longer than one lecture (:data:`LECTURE_MAX` slides) is cut into parts, each a
+deck of its own: the cuts fall before ``##`` sections and make the parts as even as they
+can be (:func:`lecture_parts`); every part after the first opens with the lesson's title
+and "part k of n".
+
 ``--build`` exports each lesson with nbconvert's reveal.js template from its stored
 outputs, nothing re-executed (a lesson without metadata is given it in memory first).
 reveal.js, MathJax, require.js and jQuery are copied next to the decks by
@@ -32,12 +37,14 @@ the stored figure. Present a lesson live, sliders and all, with RISE in JupyterL
 from __future__ import annotations
 
 import argparse
+import copy
 import html
 import logging
 import os
 import re
 import sys
 from collections import Counter
+from itertools import combinations
 from pathlib import Path
 
 import nbformat
@@ -56,8 +63,10 @@ CAPTION = 350  # a figure joins the slide before it if that holds no more text t
 FIGURE_MIMES = ("image/png", "image/jpeg", "image/svg+xml")
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 REVEAL_WIDTH, REVEAL_HEIGHT = 1280, 800
+LECTURE_MAX = 35  # slides one lecture can hold (most lessons take 15-25)
 
-__all__ = ["SLIDE_TYPES", "build_decks", "slide_types", "update_folder"]
+__all__ = ["LECTURE_MAX", "SLIDE_TYPES", "build_decks", "lecture_parts", "slide_types",
+           "update_folder"]  # fmt: skip
 
 
 def _tags(cell: nbformat.NotebookNode) -> list[str]:
@@ -144,6 +153,46 @@ def count_slides(nb: nbformat.NotebookNode) -> int:
     return kinds["slide"] + kinds["subslide"]
 
 
+def _opens_slide(cell: nbformat.NotebookNode) -> bool:
+    return cell.metadata.get("slideshow", {}).get("slide_type") in ("slide", "subslide")
+
+
+def lecture_parts(nb: nbformat.NotebookNode, most: int = LECTURE_MAX) -> list[range]:
+    """The cell ranges of the lectures a lesson (with slide metadata) is presented in: one
+    if it has at most ``most`` slides, else the fewest parts of at most ``most`` (plus the
+    repeated title) cut before ``##`` sections, choosing the cuts that make the longest
+    part shortest. A lesson whose sections cannot be cut so keeps its long parts."""
+    cuts = [i for i, c in enumerate(nb.cells) if i and c.cell_type == "markdown"
+            and SECTION.match(c.source.lstrip())]  # fmt: skip
+    size = [int(_opens_slide(c)) for c in nb.cells]
+    if sum(size) <= most or not cuts:
+        return [range(len(nb.cells))]
+
+    def parts_of(chosen: tuple[int, ...]) -> list[range]:
+        edges = [0, *chosen, len(nb.cells)]
+        return [range(a, b) for a, b in zip(edges, edges[1:], strict=False)]
+
+    def longest(chosen: tuple[int, ...]) -> int:
+        return max(sum(size[i] for i in part) for part in parts_of(chosen))
+
+    for n in range(2, len(cuts) + 2):
+        best = min(combinations(cuts, n - 1), key=longest)
+        if longest(best) < most:  # + 1 for the repeated title
+            return parts_of(best)
+    return parts_of(tuple(cuts))
+
+
+def _part(nb: nbformat.NotebookNode, cells: range, k: int, n: int, title: str):
+    """Lecture ``k`` of ``n``: a copy of ``nb`` with those cells, titled if k > 1."""
+    part = copy.deepcopy(nb)
+    part.cells = [part.cells[i] for i in cells]
+    if k > 1:
+        head = nbformat.v4.new_markdown_cell(f"# {title}\n\nPart {k} of {n}")
+        head.metadata["slideshow"] = {"slide_type": "slide"}
+        part.cells.insert(0, head)
+    return part
+
+
 def _serialize(nb: nbformat.NotebookNode) -> str:
     """The file text exactly as ``nbformat.write`` (and so nbconvert) would save it."""
     text = nbformat.writes(nb)
@@ -212,23 +261,38 @@ def _index_page(decks: list[tuple[str, str, int]]) -> str:
     )
 
 
+def _deck_names(stem: str, n: int) -> list[str]:
+    if n == 1:
+        return [f"{stem}.slides.html"]
+    return [f"{stem}.part{k}.slides.html" for k in range(1, n + 1)]
+
+
 def build_decks(notebooks: Path, out: Path) -> list[Path]:
-    """A reveal.js deck ``NN_topic.slides.html`` per lesson plus ``index.html`` in ``out``."""
+    """A reveal.js deck ``NN_topic.slides.html`` per lesson (``NN_topic.partK.slides.html``
+    per part of a long one, :func:`lecture_parts`) plus ``index.html`` in ``out``."""
     files = export_html.lesson_files(notebooks)
     web_assets.fetch(ASSETS)  # a missing npm fails here, before anything is written
     exporter = _deck_exporter()
     rendered, decks = {}, []
+    first_deck = {p.stem: _deck_names(p.stem, 1)[0] for p in files}
     for path in files:
         nb = nbformat.read(path, as_version=4)
         apply_slides(nb)
         title = export_html.title_of(nb, path)
-        resources = {"metadata": {"name": title, "path": str(path.parent)}}
-        body, _ = exporter.from_notebook_node(export_html._static_copy(nb), resources=resources)
-        body = MERMAID.sub("", body)
-        rendered[f"{path.stem}.slides.html"] = export_html.NOTEBOOK_HREF.sub(
-            lambda m: f'{m[1]}{m[2]}.slides.html{m[3] or ""}"', body
+        parts = lecture_parts(nb)
+        names = _deck_names(path.stem, len(parts))
+        first_deck[path.stem] = names[0]
+        for k, (cells, name) in enumerate(zip(parts, names, strict=True), start=1):
+            part = _part(nb, cells, k, len(parts), title)
+            label = title if len(parts) == 1 else f"{title} (part {k} of {len(parts)})"
+            resources = {"metadata": {"name": label, "path": str(path.parent)}}
+            body, _ = exporter.from_notebook_node(export_html._static_copy(part), resources)
+            rendered[name] = MERMAID.sub("", body)
+            decks.append((name, label, count_slides(part)))
+    for name, body in rendered.items():  # links to a lesson open its (first) deck
+        rendered[name] = export_html.NOTEBOOK_HREF.sub(
+            lambda m: f'{m[1]}{first_deck.get(m[2], m[2] + ".slides.html")}{m[3] or ""}"', body
         )
-        decks.append((f"{path.stem}.slides.html", title, count_slides(nb)))
     rendered["index.html"] = _index_page(decks)
     out.mkdir(parents=True, exist_ok=True)
     for package in ASSETS:

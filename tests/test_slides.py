@@ -151,25 +151,41 @@ def test_lesson_is_a_lecture(lesson):
             assert kind(cell) == "skip", f"{where}: an exercise's answer must not be projected"
 
 
-# Known defect: these decks outgrew one lecture when their lessons gained the evidence sections
-# (06: 37 slides, 08: 51). Strict, so the mark must go once they are split or trimmed.
-TOO_LONG = {"06_adam.ipynb", "08_fashion_mnist.ipynb"}
-
-
-@pytest.mark.parametrize(
-    "lesson",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="deck longer than a lecture"))
-        if n in TOO_LONG
-        else n
-        for n in LESSONS
-        if not n.startswith("00_")
-    ],
-)
-def test_deck_fits_a_lecture(lesson):
+@pytest.mark.parametrize("lesson", [n for n in LESSONS if not n.startswith("00_")])
+def test_every_lecture_fits(lesson):
+    """A lesson is presented in one lecture or, if longer, in parts that each fit one."""
     low, high = LECTURE_SLIDES
-    count = slides.count_slides(nbformat.read(NOTEBOOKS / lesson, as_version=4))
-    assert low <= count <= high, f"{lesson}: {count} slides"
+    nb = nbformat.read(NOTEBOOKS / lesson, as_version=4)
+    parts = slides.lecture_parts(nb)
+    counts = [slides.count_slides(slides._part(nb, cells, k, len(parts), "T"))
+              for k, cells in enumerate(parts, start=1)]  # fmt: skip
+    assert sum(counts) == slides.count_slides(nb) + len(parts) - 1  # + the repeated titles
+    assert all(low <= n <= high for n in counts), f"{lesson}: lectures of {counts} slides"
+
+
+def _long_lesson(sections: list[int]) -> nbformat.NotebookNode:
+    """A title, then ``##`` sections of the given numbers of slides (### headings)."""
+    cells = [nbformat.v4.new_markdown_cell("# Long")]
+    for i, n in enumerate(sections):
+        cells.append(nbformat.v4.new_markdown_cell(f"## Section {i}"))
+        cells += [nbformat.v4.new_markdown_cell(f"### Part {i}.{j}") for j in range(n - 1)]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    slides.apply_slides(nb)
+    return nb
+
+
+def test_a_long_lesson_is_cut_before_sections_into_even_lectures():
+    nb = _long_lesson([10, 10, 10, 10, 10])  # 1 + 50 slides: two lectures, 21 and 30
+    parts = slides.lecture_parts(nb, most=35)
+    assert len(parts) == 2 and parts[0].start == 0 and parts[-1].stop == len(nb.cells)
+    assert all(nb.cells[p.start].source.startswith(("# ", "## ")) for p in parts)
+    assert [slides.count_slides(slides._part(nb, c, k, 2, "Long")) for k, c in
+            enumerate(parts, 1)] == [21, 31]  # fmt: skip
+    assert slides.lecture_parts(nb, most=60) == [range(len(nb.cells))]
+    assert len(slides.lecture_parts(nb, most=15)) == 5  # sections of 10: one per part
+    second = slides._part(nb, parts[1], 2, 2, "Long")
+    assert second.cells[0].source == "# Long\n\nPart 2 of 2"
+    assert len(nb.cells) == sum(len(p) for p in parts)  # nothing lost, nothing repeated
 
 
 # --- decks ------------------------------------------------------------------------------------
