@@ -1,4 +1,4 @@
-"""Figures for the lessons: contours with optimizer paths, loss curves, heatmaps.
+"""Figures for the lessons: contours with optimizer paths and loss curves.
 
 Sized and styled for a projector (large fonts, thick lines). Call
 :func:`use_lesson_style` once at the top of a notebook.
@@ -14,6 +14,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from .functions import Objective
 from .runner import Trajectory
@@ -22,8 +23,8 @@ __all__ = [
     "COLORS",
     "contours",
     "draw_path",
-    "heatmap",
     "loss_curves",
+    "loss_line",
     "new_figure",
     "png_bytes",
     "use_lesson_style",
@@ -111,6 +112,46 @@ def draw_path(
     )
 
 
+def loss_line(
+    ax: Axes,
+    losses: np.ndarray,
+    diverged_at: int = -1,
+    *,
+    x: np.ndarray | None = None,
+    color: str | None = None,
+    label: str | None = None,
+    style: str = "-",
+    floor: float | None = None,
+) -> Line2D:
+    """One run's loss curve, ``losses[t]`` at step ``x[t]`` (default ``t``), drawn at least at
+    ``floor`` (if given: a log axis cannot show 0). A run that diverged at step k
+    (``diverged_at`` >= 0; its losses from k on are NaN) ends with an X on its last finite
+    loss; on axes with fixed limits the X stays at the top edge instead of leaving the plot.
+
+    The one drawer of a loss curve with a divergence mark: the lesson figures, the frames'
+    :func:`lessons_lib.interactive.frames.loss_lines` and :func:`loss_curves` use it."""
+    steps = np.arange(len(losses)) if x is None else np.asarray(x)
+    shown = np.asarray(losses, dtype=float)
+    if floor is not None:
+        with np.errstate(invalid="ignore"):
+            shown = np.maximum(shown, floor)
+    (line,) = ax.plot(steps, shown, style, color=color, label=label)
+    k = int(diverged_at)
+    if k >= 0:
+        top = np.inf if ax.get_autoscaley_on() else ax.get_ylim()[1]
+        ax.plot(
+            steps[k - 1],
+            min(shown[k - 1], top),
+            "X",
+            color=line.get_color(),
+            markersize=14,
+            markeredgecolor="k",
+            zorder=5,
+            clip_on=False,
+        )
+    return line
+
+
 def loss_curves(
     ax: Axes,
     runs: Mapping[str, Trajectory],
@@ -119,36 +160,11 @@ def loss_curves(
 ) -> None:
     """Loss against step for several single runs; diverged runs end with an X."""
     for name, traj in runs.items():
-        color = (colors or {}).get(name)
-        (line,) = ax.plot(traj.losses, label=name, color=color)
-        if int(traj.diverged_at) >= 0:
-            k = int(traj.diverged_at) - 1
-            ax.plot(k, traj.losses[k], "X", color=line.get_color(), markersize=12)
+        loss_line(ax, traj.losses, traj.diverged_at, color=(colors or {}).get(name), label=name)
     if log:
         ax.set_yscale("log")
     ax.set(xlabel="step", ylabel="loss")
     ax.legend()
-
-
-def heatmap(
-    ax: Axes,
-    x: np.ndarray,
-    y: np.ndarray,
-    z: np.ndarray,
-    xlabel: str,
-    ylabel: str,
-    cbar_label: str,
-    log_x: bool = False,
-    fig: Figure | None = None,
-    cmap: str = "viridis",
-) -> None:
-    """``z[i, j]`` at ``(x[j], y[i])`` as a colour map; NaN (diverged) cells drawn grey."""
-    mesh = ax.pcolormesh(x, y, np.ma.masked_invalid(z), cmap=cmap, shading="nearest")
-    ax.set_facecolor("0.6")
-    if log_x:
-        ax.set_xscale("log")
-    ax.set(xlabel=xlabel, ylabel=ylabel)
-    (fig or ax.figure).colorbar(mesh, ax=ax, label=cbar_label)
 
 
 def png_bytes(fig: Figure) -> bytes:

@@ -21,7 +21,7 @@ from lessons_lib.functions import get_objective, quadratic
 from lessons_lib.interactive import momentum as figs03
 from lessons_lib.interactive import nesterov as figs04
 from lessons_lib.optimizers import SGD, LookaheadNesterov
-from lessons_lib.runner import run
+from lessons_lib.runner import Trajectory, run
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -223,7 +223,7 @@ def test_04_stability_limits():
 def _gaps(name: str, lr: float, steps: int = 60):
     obj = get_objective(name)
     runs = [run(SGD(lr, 0.9, nesterov=nest), obj, steps=steps) for nest in (False, True)]
-    return [figs04.gap_to_minimum(obj, t) for t in runs]
+    return [Trajectory(t.points, obj.gap(t.losses), t.diverged_at) for t in runs]
 
 
 def test_04_overshoot_widget_claims():

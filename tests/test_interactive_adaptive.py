@@ -253,7 +253,7 @@ def test_leaderboard_is_sorted_and_agrees_with_the_runs():
     runs = race.race_runs("beale", 1.0)
     for name, lr, steps, final in rows:
         assert lr == race.TUNED["beale"][name]
-        g = race.gap(obj, runs[name].losses)
+        g = obj.gap(runs[name].losses)
         assert final == pytest.approx(g[-1])
         if steps >= 0:
             assert g[steps] <= 1e-3 and np.all(~(g[:steps] <= 1e-3))
@@ -305,3 +305,25 @@ def test_race_frame_zero_shows_only_the_start():
 def test_unknown_objectives_are_a_clear_value_error(call):
     with pytest.raises(ValueError, match="objective"):
         call()
+
+
+def test_race_notes_a_divergence_only_once_it_has_happened():
+    runs = race.race_runs("rosenbrock", 10.0)
+    crashed = {name: int(t.diverged_at) for name, t in runs.items() if t.diverged_at >= 0}
+    assert crashed, "a rate 10x the tuned one should make some runner diverge"
+    first = min(crashed.values())
+    before = _texts(
+        _render(
+            race.race_figure,
+            {"objective": "rosenbrock", "lr_scale": 10.0, "steps_per_frame": 1, "frame": first - 1},
+        )
+    )
+    after = _texts(
+        _render(
+            race.race_figure,
+            {"objective": "rosenbrock", "lr_scale": 10.0, "steps_per_frame": 5, "frame": 40},
+        )
+    )
+    assert "diverged" not in before
+    for name, k in crashed.items():
+        assert f"{name}: diverged at step {k}" in after

@@ -19,8 +19,8 @@ from lessons_lib import theory
 from lessons_lib.functions import quadratic
 from lessons_lib.interactive import ewma, frames, gradient_descent, momentum
 from lessons_lib.optimizers import SGD
-from lessons_lib.plotting import png_bytes
-from lessons_lib.runner import run
+from lessons_lib.plotting import loss_line, new_figure, png_bytes
+from lessons_lib.runner import Trajectory, run
 
 MODULES = [gradient_descent, ewma, momentum]
 FIGURES = [pair for module in MODULES for pair in module.INTERACTIVE]
@@ -233,3 +233,33 @@ def test_figures_held_elsewhere_are_never_reused():
     for lr in (0.9, 0.3):
         last = gradient_descent.lr_figure(learning_rate=lr)
     assert png_bytes(last) == reused
+
+
+# --------------------------------------------------------------------------- loss curves
+def _x_marks(ax) -> list:
+    return [line for line in ax.lines if line.get_marker() == "X"]
+
+
+def test_loss_line_marks_the_last_finite_loss_of_a_diverged_run():
+    losses = np.array([1.0, 1e3, 1e8, np.nan, np.nan])
+    fig, (free, fixed) = new_figure(2)
+    fixed.set(ylim=(1e-3, 1e5), yscale="log")
+    fixed.set_autoscale_on(False)
+    for ax in (free, fixed):
+        loss_line(ax, losses, 3, color="C1")
+    (mark_free,), (mark_fixed,) = _x_marks(free), _x_marks(fixed)
+    assert mark_free.get_xydata().tolist() == [[2.0, 1e8]]  # step k - 1, its loss
+    assert mark_fixed.get_xydata().tolist() == [[2.0, 1e5]]  # held at the top edge
+    assert not mark_fixed.get_clip_on()
+    converged = new_figure()[1][0]
+    loss_line(converged, np.array([1.0, 0.0]), -1, floor=1e-12)
+    assert _x_marks(converged) == [] and converged.lines[0].get_ydata()[-1] == 1e-12
+
+
+def test_loss_lines_notes_each_diverged_run():
+    ok = Trajectory(np.zeros((3, 2)), np.array([3.0, 2.0, 1.0]), np.array(-1))
+    bad = Trajectory(np.zeros((3, 2)), np.array([3.0, 9.0, np.nan]), np.array(2))
+    fig, (ax,) = frames.lesson_figure(1)
+    frames.frame_losses(ax, 20)
+    notes = frames.loss_lines(ax, [("ok", ok, "C0"), ("bad", bad, "C1")])
+    assert notes == ["bad: diverged at step 2"] and len(_x_marks(ax)) == 1

@@ -20,7 +20,7 @@ from ..ewma import ewma
 from ..functions import get_objective
 from ..optimizers import Adam
 from ..pitfalls import RuleRun
-from ..plotting import COLORS, draw_path
+from ..plotting import COLORS, draw_path, loss_line
 from ..runner import Trajectory, run
 from ..widgets import choice, int_slider, log_slider, slider
 from .frames import (
@@ -246,19 +246,10 @@ def compare_losses(
         for i, (label, rule_run) in enumerate(runs.items()):
             with np.errstate(all="ignore"):
                 loss = problem.loss(rule_run.points)
-                rel = np.maximum(loss / loss[0], 1e-16)
+                rel = loss / loss[0]
             k = rule_run.broke_at
             text = f"{label}: NaN at step {k}" if k >= 0 else label
-            (line,) = ax.plot(rel, styles[i % 4], color=f"C{i}", label=text)
-            if k >= 0:
-                ax.plot(
-                    k - 1,
-                    rel[k - 1],
-                    "X",
-                    color=line.get_color(),
-                    markersize=14,
-                    markeredgecolor="k",
-                )
+            loss_line(ax, rel, k, color=f"C{i}", label=text, style=styles[i % 4], floor=1e-16)
         log_yaxis(ax)
         ax.set(xlabel="step t", ylabel="loss / initial loss")
         title(ax, heading, fontsize=14)

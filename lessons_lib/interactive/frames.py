@@ -1,4 +1,4 @@
-"""Fast figures for the interactive lessons 01-03: static frames rendered once, data on top.
+"""The figure engine of the interactive lessons: static frames rendered once, data on top.
 
 A slider update must compute, redraw and render a PNG in <= 100 ms. In matplotlib most
 of that time goes into ticks, tick labels, legends and colorbars — parts that do not change
@@ -33,7 +33,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
 from ..functions import Objective
-from ..plotting import use_lesson_style
+from ..plotting import loss_line, use_lesson_style
 from ..runner import Trajectory
 
 __all__ = [
@@ -96,7 +96,7 @@ def lesson_figure(
 
 
 def _power_of_ten(value: float, _pos: Any = None) -> str:
-    """Tick label without mathtext: 0.01, 1, 100, 1e-6, 1e4."""
+    """Log-axis tick label without mathtext: 0.01, 1, 100, 1e-6, 1e4."""
     return f"{value:g}" if 1e-3 <= value <= 1e3 else f"1e{round(np.log10(value)):d}"
 
 
@@ -113,12 +113,8 @@ def log_xaxis(ax: Axes) -> None:
     """Log-scale x axis with plain "0.01" / "1e-4" labels and no minor ticks."""
     ax.set_xscale("log")
     ax.xaxis.set_major_locator(LogLocator(numticks=6))
-    ax.xaxis.set_major_formatter(FuncFormatter(_plain_power))
+    ax.xaxis.set_major_formatter(FuncFormatter(_power_of_ten))
     ax.xaxis.set_minor_locator(NullLocator())
-
-
-def _plain_power(value: float, _pos: Any = None) -> str:
-    return f"{value:g}" if 1e-3 <= value <= 1e3 else f"1e{round(np.log10(value)):d}"
 
 
 def title(ax: Axes, text: str, **kwargs: Any) -> None:
@@ -458,25 +454,13 @@ def loss_lines(
     runs: Sequence[tuple[str, Trajectory, str]],
     x: Sequence[np.ndarray] | None = None,
 ) -> list[str]:
-    """Loss curves of single runs ``(name, trajectory, colour)``; a diverged run ends with
-    an X. Returns the "name: diverged at step k" notes."""
-    top = ax.get_ylim()[1]
+    """Loss curves of single runs ``(name, trajectory, colour)`` on a frame's data axes,
+    floored at :data:`LOSS_FLOOR` (:func:`lessons_lib.plotting.loss_line`: a diverged run
+    ends with an X). Returns the "name: diverged at step k" notes."""
     notes = []
     for i, (name, traj, color) in enumerate(runs):
-        steps = np.arange(len(traj.losses)) if x is None else x[i]
-        losses = np.clip(traj.losses, LOSS_FLOOR, None)
-        ax.plot(steps, losses, color=color)
-        k = int(traj.diverged_at)
-        if k >= 0:
-            notes.append(f"{name}: diverged at step {k}")
-            ax.plot(
-                steps[k - 1],
-                min(losses[k - 1], top),
-                "X",
-                color=color,
-                markersize=14,
-                markeredgecolor="k",
-                zorder=5,
-                clip_on=False,
-            )
+        steps = None if x is None else x[i]
+        loss_line(ax, traj.losses, traj.diverged_at, x=steps, color=color, floor=LOSS_FLOOR)
+        if int(traj.diverged_at) >= 0:
+            notes.append(f"{name}: diverged at step {int(traj.diverged_at)}")
     return notes

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..functions import Objective, get_objective
+from ..functions import get_objective
 from ..optimizers import SGD
 from ..plotting import COLORS, draw_path
 from ..runner import Trajectory, run
@@ -38,7 +38,6 @@ __all__ = [
     "INTERACTIVE",
     "OBJECTIVES",
     "contraction",
-    "gap_to_minimum",
     "lookahead_picture",
     "overshoot_controls",
     "overshoot_figure",
@@ -70,15 +69,6 @@ def stability_limit(momentum: float, nesterov: bool) -> float:
     gradient descent's 2 for every :math:`\beta > 0`)."""
     beta = float(momentum)
     return 2 * (1 + beta) / (1 + 2 * beta) if nesterov else 2 * (1 + beta)
-
-
-def gap_to_minimum(objective: Objective, traj: Trajectory) -> Trajectory:
-    r"""``traj`` with its losses replaced by :math:`f(w_t) - f^\star` (the lowest minimum's
-    value), floored at 1e-16 for log plots (NaN after a divergence)."""
-    f_star = min(float(objective(np.array(m))) for m in objective.minima)
-    with np.errstate(invalid="ignore"):
-        gap = np.maximum(traj.losses - f_star, 1e-16)
-    return Trajectory(traj.points, gap, traj.diverged_at)
 
 
 def _overshoot_frame(objective: str, xmax: float):
@@ -117,12 +107,9 @@ def overshoot_figure(
     for name, traj, color in runs:
         draw_path(ax, traj, name, color=color)
     title(ax, f"{objective}: η = {learning_rate:.3g}, β = {momentum:.2f}")
-    notes = loss_lines(ax2, [(n, gap_to_minimum(obj, t), c) for n, t, c in runs])
-    finals = [
-        f"{n}: f − f* = {gap_to_minimum(obj, t).losses[-1]:.2g}"
-        for n, t, _ in runs
-        if t.diverged_at < 0
-    ]
+    gaps = [(n, Trajectory(t.points, obj.gap(t.losses), t.diverged_at), c) for n, t, c in runs]
+    notes = loss_lines(ax2, gaps)
+    finals = [f"{n}: f − f* = {t.losses[-1]:.2g}" for n, t, _ in gaps if t.diverged_at < 0]
     note(ax2, notes + finals)
     title(ax2, "distance to the lowest value")
     return fig

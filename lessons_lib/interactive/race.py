@@ -19,7 +19,7 @@ import numpy as np
 import traitlets
 from matplotlib.figure import Figure
 
-from ..functions import Objective, get_objective
+from ..functions import get_objective
 from ..optimizers import SGD, Adagrad, Adam, Optimizer, RMSprop
 from ..plotting import COLORS
 from ..runner import Trajectory, run
@@ -31,6 +31,7 @@ from .frames import (
     framed,
     handle,
     lesson_figure,
+    loss_lines,
     nice_limit,
     note,
     shade,
@@ -47,7 +48,6 @@ __all__ = [
     "RACE_OBJECTIVES",
     "RACE_STEPS",
     "TUNED",
-    "gap",
     "leaderboard",
     "make_optimizer",
     "race_controls",
@@ -117,20 +117,13 @@ def make_optimizer(name: str, learning_rate: Any) -> Optimizer:
     return makers[name]()
 
 
-def gap(objective: Objective, losses: np.ndarray) -> np.ndarray:
-    r""":math:`f - f^\star` (the lowest minimum's value), floored at 1e-16 for log plots."""
-    f_star = min(float(objective(np.array(m))) for m in objective.minima)
-    with np.errstate(invalid="ignore"):
-        return np.maximum(losses - f_star, 1e-16)
-
-
 def tune(objective: str, optimizer: str, steps: int = RACE_STEPS) -> tuple[float, np.ndarray]:
     """Best learning rate on :data:`LR_GRID` and every rate's score (lower is better:
     mean log10 of the gap, floored at :data:`ARRIVED`; +inf for a diverged run)."""
     obj = get_objective(objective)
     traj = run(make_optimizer(optimizer, LR_GRID[:, None]), obj, steps=steps)
     with np.errstate(invalid="ignore"):
-        score = np.mean(np.log10(np.maximum(gap(obj, traj.losses), ARRIVED)), axis=0)
+        score = np.mean(np.log10(np.maximum(obj.gap(traj.losses), ARRIVED)), axis=0)
     score[traj.diverged] = np.inf
     return float(LR_GRID[int(np.argmin(score))]), score
 
@@ -186,7 +179,7 @@ def leaderboard(objective: str, target: float = 1e-3, lr_scale: float = 1.0) -> 
     obj = get_objective(objective)
     rows = []
     for name, traj in race_runs(objective, float(lr_scale)).items():
-        g = gap(obj, traj.losses)
+        g = obj.gap(traj.losses)
         rows.append(
             (name, TUNED[objective][name] * lr_scale, _steps_to_reach(g, target), float(g[-1]))
         )
@@ -231,30 +224,26 @@ def race_figure(
     runs = race_runs(objective, float(lr_scale))
     key = (objective, nice_limit(total, STEP_RANGES))
     fig, (ax, ax2) = framed("lesson07-race", _race_frame, key, _FRAME_KEYS)
-    crashed = []
+    shown = []  # each run's first `now` steps (the race is RACE_STEPS long)
     for name, traj in runs.items():
         color = COLORS[name.lower()]
-        pts = traj.points[: now + 1]  # the race is RACE_STEPS long; show its first `now`
+        pts = traj.points[: now + 1]
+        k = int(traj.diverged_at) if traj.diverged_at <= now else -1
         ax.plot(pts[:, 0], pts[:, 1], "-", color=color, lw=2.5, alpha=0.9)
         alive = pts[~np.isnan(pts[:, 0])]
-        k = int(traj.diverged_at)
-        if 0 <= k <= now:
-            crashed.append(f"{name}: diverged at step {k}")
         ax.plot(
             *alive[-1],
-            "X" if 0 <= k <= now else "o",
+            "X" if k >= 0 else "o",
             color=color,
             markersize=13,
             markeredgecolor="k",
             zorder=6,
         )
-        ax2.plot(
-            np.arange(now + 1), np.clip(gap(obj, traj.losses[: now + 1]), *GAP_RANGE), color=color
-        )
+        shown.append((name, Trajectory(pts, obj.gap(traj.losses[: now + 1]), np.array(k)), color))
     ax.plot(*obj.start, "o", color="w", markeredgecolor="k", markersize=11, zorder=6)
     title(ax, f"{objective}: step {now} of {total}")
     title(ax2, f"learning rates: tuned × {lr_scale:.3g}")
-    note(ax2, crashed)
+    note(ax2, loss_lines(ax2, shown))
     return fig
 
 
