@@ -54,10 +54,10 @@ def _scalar(name: str, value: Any) -> Any:
 
 def rule_for(opt: ref.Optimizer) -> tuple[Rule, dict[str, Any]]:
     """The rule and its keywords (as Keras would hold them) of a lessons_lib optimizer."""
-    if isinstance(opt, ref.LookaheadNesterov) or type(opt)._update is not ref.Optimizer._update:
+    if isinstance(opt, ref.LookaheadNesterov):
         raise ValueError(
             f"opt: no Keras rule for {type(opt).__name__} (it needs the gradient at another "
-            "point, or is not written as a rule); use one of lessons_lib.optimizers' Keras "
+            "point); use one of lessons_lib.optimizers' Keras "
             "twins, a registered rule, or your own rule function"
         )
     rule = opt.rule

@@ -233,8 +233,6 @@ class Optimizer:
     def step(self, params: ArrayLike, grads: ArrayLike) -> np.ndarray:
         """Return the parameters after one update; ``params`` itself is not modified."""
         w, g = _as_params_and_grads(params, grads)
-        if type(self)._update is not Optimizer._update:
-            return self._legacy_step(w, g)
         try:
             lr, hyper = self.current_learning_rate(), self.hyper()
             state = self.state
@@ -251,31 +249,6 @@ class Optimizer:
         self.state, self.iterations = new_state, self.iterations + 1
         return new_w
 
-    # -- the protocol before lessons_lib.rules, kept until the figure modules that still
-    # -- subclass with it (interactive/adam.py, interactive/adaptive.py) use .variant()
-    def _update(self, w: np.ndarray, g: np.ndarray) -> np.ndarray:  # pragma: no cover
-        raise NotImplementedError
-
-    def _slot(self, name: str, like: np.ndarray, fill: ArrayLike = 0.0) -> np.ndarray:
-        """(Old protocol) the state array ``name``, created filled with ``fill``."""
-        if name not in self.state:
-            lr = 0.0 if callable(self.learning_rate) else self.learning_rate
-            shape = np.broadcast_shapes(like.shape, np.shape(lr), np.shape(fill))
-            self.state[name] = np.broadcast_to(np.asarray(fill, dtype=float), shape).copy()
-        return self.state[name]
-
-    def _legacy_step(self, w: np.ndarray, g: np.ndarray) -> np.ndarray:
-        saved = dict(self.state), self.iterations
-        try:
-            lr = self.current_learning_rate()
-            if self.weight_decay is not None:
-                w = w - w * self.weight_decay * lr
-            self.iterations += 1
-            return self._update(w, g)
-        except ValueError as err:
-            self.state, self.iterations = saved
-            raise _shape_error(w, err) from None
-
     def get_config(self) -> dict[str, Any]:
         """Hyperparameters by their Keras names (floats, or lists for array values)."""
         config = {k: v for k, v in vars(self).items()
@@ -284,7 +257,7 @@ class Optimizer:
 
     def keras_config(self) -> dict[str, Any]:
         """The arguments of the Keras optimizer ``keras_name`` that does the same updates."""
-        if self.keras_name is None or type(self)._update is not Optimizer._update:
+        if self.keras_name is None:
             raise ValueError(f"{type(self).__name__} has no Keras twin")
         config = self.get_config()
         if any(isinstance(v, list) for v in config.values()):

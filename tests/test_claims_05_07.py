@@ -14,7 +14,7 @@ from lessons_lib import pitfalls
 from lessons_lib.checks.race import TUNING_TASK, tuning_run
 from lessons_lib.ewma import ewma
 from lessons_lib.functions import get_objective
-from lessons_lib.interactive.adam import AdamNoBiasCorrection, amsgrad_steps, step_ratio
+from lessons_lib.interactive.adam import amsgrad_steps, step_ratio
 from lessons_lib.interactive.adaptive import BOWL, make_adaptive, scaled
 from lessons_lib.interactive.race import LR_GRID, LR_SCALES, TUNED, leaderboard, race_runs
 from lessons_lib.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
@@ -186,13 +186,13 @@ def test_06_adam_figure_claims():
     gradient of 1e-3 becomes a step of about eta."""
     bowl = get_objective("quadratic")
     adam = run(Adam(0.3), bowl, steps=100)
-    plain = run(AdamNoBiasCorrection(0.3), bowl, steps=100)
+    plain = run(Adam(0.3).variant(bias_correction=False), bowl, steps=100)
     la, ln = (np.linalg.norm(np.diff(r.points, axis=0), axis=1) for r in (adam, plain))
     np.testing.assert_allclose(la[:3] / 0.3, np.sqrt(2), rtol=0.02)
     ratio = ln[:8] / la[:8]
     assert 3.0 < ratio.min() and ratio.max() < 4.6
     assert plain.points[:, 0].max() > 4 * adam.points[:, 0].max()  # overshoots far past 0
-    low = run(AdamNoBiasCorrection(0.3, beta_2=0.9), bowl, steps=5)
+    low = run(Adam(0.3, beta_2=0.9).variant(bias_correction=False), bowl, steps=5)
     low_adam = run(Adam(0.3, beta_2=0.9), bowl, steps=5)
     assert np.linalg.norm(low.points[1] - low.points[0]) < np.linalg.norm(
         low_adam.points[1] - low_adam.points[0]

@@ -131,14 +131,40 @@ def test_lookahead_picture_draws():
 
 
 # --------------------------------------------------------------------------- adaptive
-def test_eps_outside_classes_follow_pytorchs_formula():
+def _previous_eps_outside(name: str, lr: float, epsilon: float, rho: float, w0, grad, steps: int):
+    """The figure module's former hand-written classes (before ``.variant``), in their own
+    order of operations: AdaGrad ``s + g*g``; RMSProp ``rho*s + (1-rho)*g*g``; then
+    ``w - lr*g/(sqrt(s) + eps)``."""
+    w, s, path = np.asarray(w0, dtype=float), 0.0, []
+    for _ in range(steps):
+        g = grad(w)
+        s = s + g * g if name == "adagrad" else rho * s + (1 - rho) * g * g
+        w = w - lr * g / (np.sqrt(s) + epsilon)
+        path.append(w)
+    return np.array(path)
+
+
+@pytest.mark.parametrize("name", ["adagrad", "rmsprop"])
+def test_eps_outside_variant_is_the_previous_pytorch_form(name):
+    # one step from a set state: PyTorch's formula exactly
     w, g = np.array([1.0, -2.0]), np.array([1e-3, 0.5])
-    s = adaptive.RMSpropEpsOutside(0.1, rho=0.8, epsilon=1e-2)
-    s.state["velocity"] = np.array([1e-6, 0.2])
-    v = 0.8 * np.array([1e-6, 0.2]) + 0.2 * g * g
-    np.testing.assert_allclose(s.step(w, g), w - 0.1 * g / (np.sqrt(v) + 1e-2))
-    a = adaptive.AdagradEpsOutside(0.1, initial_accumulator_value=0.0, epsilon=1e-2)
-    np.testing.assert_allclose(a.step(w, g), w - 0.1 * g / (np.abs(g) + 1e-2))
+    opt = adaptive.make_adaptive(name, 0.1, epsilon=1e-2, inside=False, rho=0.8)
+    assert opt.hyper()["epsilon_outside"] is True and opt.keras_name in ("Adagrad", "RMSprop")
+    slot = "accumulator" if name == "adagrad" else "velocity"
+    opt.state[slot] = np.array([1e-6, 0.2])
+    s = (
+        np.array([1e-6, 0.2]) + g * g
+        if name == "adagrad"
+        else 0.8 * np.array([1e-6, 0.2]) + 0.2 * g * g
+    )
+    np.testing.assert_allclose(opt.step(w, g), w - 0.1 * g / (np.sqrt(s) + 1e-2), rtol=1e-15)
+    # 100 steps on the lesson's bowl: the former classes' paths (they rounded (1-rho)*g*g
+    # in another order, so equal to rounding, not bitwise)
+    bowl = adaptive.BOWL
+    opt = adaptive.make_adaptive(name, 0.3, epsilon=1e-3, inside=False, rho=0.8)
+    got = run(opt, bowl, steps=100).points[1:]
+    want = _previous_eps_outside(name, 0.3, 1e-3, 0.8, bowl.start, bowl.grad, 100)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.parametrize("name", ["adagrad", "rmsprop"])
@@ -177,8 +203,6 @@ def test_scaled_objective_scales_loss_and_gradient():
 def test_bad_adaptive_arguments_are_value_errors():
     with pytest.raises(ValueError, match="scale"):
         adaptive.scaled("beale", 0.0)
-    with pytest.raises(ValueError, match="plain form"):
-        adaptive.RMSpropEpsOutside(0.1, momentum=0.5)
 
 
 def test_make_adaptive_rejects_unknown_names():
@@ -194,9 +218,28 @@ def test_adam_without_bias_correction_matches_the_pitfall_rule():
         pitfalls.adam_step_no_bias_correction, problem.grad, problem.w0, 25, **hyper
     ).points
     got = pitfalls.run_optimizer(
-        adam.AdamNoBiasCorrection(0.05, 0.8, 0.95, 1e-3), problem.grad, problem.w0, 25
+        Adam(0.05, 0.8, 0.95, 1e-3).variant(bias_correction=False),
+        problem.grad,
+        problem.w0,
+        25,
     ).points
     np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_adam_without_bias_correction_is_the_previous_class():
+    """The figure's former ``AdamNoBiasCorrection`` wrote ``b1*m + (1-b1)*g`` and
+    ``b2*v + (1-b2)*g*g``, then ``w - lr*m/(sqrt(v) + eps)``; the variant rounds the
+    averages as Keras does (``m + (g-m)*(1-b1)``), so the paths agree to rounding."""
+    bowl = get_objective("quadratic")
+    w, m, v, want = np.array(bowl.start), 0.0, 0.0, []
+    for _ in range(100):
+        g = bowl.grad(w)
+        m, v = 0.8 * m + 0.2 * g, 0.95 * v + 0.05 * g * g
+        w = w - 0.05 * m / (np.sqrt(v) + 1e-3)
+        want.append(w)
+    opt = Adam(0.05, 0.8, 0.95, 1e-3).variant(bias_correction=False)
+    got = run(opt, bowl, steps=100).points[1:]
+    np.testing.assert_allclose(got, np.array(want), rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.parametrize("b1, b2", [(0.9, 0.999), (0.5, 0.95), (0.0, 0.9)])
@@ -212,7 +255,7 @@ def test_step_ratio_is_the_step_of_a_constant_gradient(b1, b2):
         return np.array(out)
 
     corrected = lengths(Adam(0.01, b1, b2, 1e-12, epsilon_mode="paper"))
-    uncorrected = lengths(adam.AdamNoBiasCorrection(0.01, b1, b2, 1e-12))
+    uncorrected = lengths(Adam(0.01, b1, b2, 1e-12).variant(bias_correction=False))
     np.testing.assert_allclose(corrected, adam.step_ratio(t, b1, b2, True, True), rtol=1e-9)
     np.testing.assert_allclose(uncorrected, adam.step_ratio(t, b1, b2, False, False), rtol=1e-9)
 

@@ -3,9 +3,9 @@ r"""Interactive figures of lesson 06: Adam, its bias correction, and the pitfall
 The slider figures are drawn on cached frames (:mod:`lessons_lib.interactive.frames`).
 
 "Adam" here is :class:`lessons_lib.optimizers.Adam`, the rule Keras applies (epsilon is
-Keras' :math:`\hat\epsilon`, added to the uncorrected :math:`\sqrt{v}`).
-:class:`AdamNoBiasCorrection` is the same rule with both corrections left out, a
-mistake kept for comparison.
+Keras' :math:`\hat\epsilon`, added to the uncorrected :math:`\sqrt{v}`). "No bias
+correction" is the same rule with both corrections left out,
+``Adam(...).variant(bias_correction=False)``: a mistake kept for comparison.
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ from .frames import (
 )
 
 __all__ = [
-    "AdamNoBiasCorrection",
     "INTERACTIVE",
     "OBJECTIVES",
     "adam_controls",
@@ -54,18 +53,6 @@ __all__ = [
 
 OBJECTIVES = ("quadratic", "rosenbrock", "beale", "saddle", "himmelblau")
 _NO_BC = "0.45"  # colour of the uncorrected variant
-
-
-class AdamNoBiasCorrection(Adam):
-    r"""WRONG on purpose: Adam without bias correction, :math:`w - \eta\, m/(\sqrt v+\epsilon)`."""
-
-    keras_name = None
-
-    def _update(self, w: np.ndarray, g: np.ndarray) -> np.ndarray:
-        b1, b2 = self.beta_1, self.beta_2
-        m = self.state["m"] = b1 * self._slot("m", w) + (1 - b1) * g
-        v = self.state["v"] = b2 * self._slot("v", w) + (1 - b2) * g * g
-        return w - self.learning_rate * m / (np.sqrt(v) + self.epsilon)
 
 
 STEP_AXIS = (1, 200)  # log-scaled step axis (the steps slider goes to 200)
@@ -104,9 +91,10 @@ def adam_figure(
     obj = get_objective(objective)
     steps = int(steps)
     hyper = {"beta_1": beta_1, "beta_2": beta_2, "epsilon": epsilon}
+    adam = Adam(learning_rate, **hyper)
     runs = {
-        "Adam": run(Adam(learning_rate, **hyper), obj, steps=steps),
-        "no bias correction": run(AdamNoBiasCorrection(learning_rate, **hyper), obj, steps=steps),
+        "Adam": run(adam, obj, steps=steps),
+        "no bias correction": run(adam.variant(bias_correction=False), obj, steps=steps),
     }
     colors = {"Adam": COLORS["adam"], "no bias correction": _NO_BC}
     fig, (ax, ax2) = framed("lesson06-adam", _adam_frame, (objective,), [(o,) for o in OBJECTIVES])

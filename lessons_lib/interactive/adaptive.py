@@ -3,8 +3,8 @@ and where epsilon goes.
 
 Keras puts epsilon *inside* the square root of AdaGrad and RMSprop,
 :math:`\eta g/\sqrt{s+\epsilon}`; PyTorch puts it *outside*, :math:`\eta g/(\sqrt{s}+\epsilon)`.
-The two ``...EpsOutside`` classes below are the library's optimizers with PyTorch's
-placement, so the figures can switch between the conventions.
+:func:`make_adaptive` gives either: PyTorch's placement is the library optimizer's own rule
+with ``.variant(epsilon_outside=True)``, so the figures can switch between the conventions.
 """
 
 from __future__ import annotations
@@ -37,8 +37,6 @@ from .frames import (
 )
 
 __all__ = [
-    "AdagradEpsOutside",
-    "RMSpropEpsOutside",
     "BOWL",
     "EPS_PLACES",
     "OBJECTIVES",
@@ -58,47 +56,19 @@ OBJECTIVES = ("stretched bowl", "rosenbrock", "beale", "saddle", "himmelblau")
 EPS_PLACES = ("inside √ (Keras)", "outside √ (PyTorch)")
 
 
-class AdagradEpsOutside(Adagrad):
-    r"""AdaGrad with PyTorch's epsilon: :math:`w \leftarrow w - \eta g/(\sqrt{s} + \epsilon)`."""
-
-    keras_name = None
-
-    def _update(self, w: np.ndarray, g: np.ndarray) -> np.ndarray:
-        s = self._slot("accumulator", w, self.initial_accumulator_value)
-        s = self.state["accumulator"] = s + g * g
-        return w - self.learning_rate * g / (np.sqrt(s) + self.epsilon)
-
-
-class RMSpropEpsOutside(RMSprop):
-    r"""RMSProp with PyTorch's epsilon: :math:`w \leftarrow w - \eta g/(\sqrt{s} + \epsilon)`
-    (plain form only: no momentum, not centered)."""
-
-    keras_name = None
-
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        if np.any(self.momentum) or self.centered:
-            raise ValueError(
-                "RMSpropEpsOutside is the plain form: use momentum=0 and centered=False"
-            )
-
-    def _update(self, w: np.ndarray, g: np.ndarray) -> np.ndarray:
-        s = self.state["velocity"] = self.rho * self._slot("velocity", w) + (1 - self.rho) * g * g
-        return w - self.learning_rate * g / (np.sqrt(s) + self.epsilon)
-
-
 def make_adaptive(
     name: str, learning_rate: float, epsilon: float, inside: bool, rho: float = 0.9
 ) -> Optimizer:
-    """``"adagrad"`` or ``"rmsprop"`` with epsilon inside (Keras) or outside (PyTorch) the
-    root. AdaGrad's accumulator starts at 0 as in the paper (Keras starts it at 0.1)."""
+    """``"adagrad"`` or ``"rmsprop"`` with epsilon inside (Keras) or outside (PyTorch,
+    ``.variant(epsilon_outside=True)``) the root. AdaGrad's accumulator starts at 0 as in
+    the paper (Keras starts it at 0.1)."""
     if name == "adagrad":
-        cls = Adagrad if inside else AdagradEpsOutside
-        return cls(learning_rate, initial_accumulator_value=0.0, epsilon=epsilon)
-    if name == "rmsprop":
-        cls = RMSprop if inside else RMSpropEpsOutside
-        return cls(learning_rate, rho=rho, epsilon=epsilon)
-    raise ValueError(f"name must be 'adagrad' or 'rmsprop', got {name!r}")
+        opt: Optimizer = Adagrad(learning_rate, initial_accumulator_value=0.0, epsilon=epsilon)
+    elif name == "rmsprop":
+        opt = RMSprop(learning_rate, rho=rho, epsilon=epsilon)
+    else:
+        raise ValueError(f"name must be 'adagrad' or 'rmsprop', got {name!r}")
+    return opt if inside else opt.variant(epsilon_outside=True)
 
 
 @lru_cache(maxsize=64)
