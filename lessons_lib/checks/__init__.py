@@ -27,6 +27,12 @@ from .adaptive import (
     check_prediction,
     check_rmsprop_step,
 )
+from .after_adam import (
+    check_decay_prediction,
+    check_lion_step,
+    check_trust_ratio_step,
+    reveal_decay,
+)
 from .capstone import check_adam_rule
 from .ewma import check_bias_correction_step, check_ewma_corrected, reveal_steps_to_level
 from .gradient_descent import check_gd_step, check_max_stable_lr, reveal_fastest_learning_rate
@@ -62,4 +68,8 @@ __all__ = [
     "check_saddle_prediction",
     "check_tuned_rate",
     "check_adam_rule",
+    "check_lion_step",
+    "check_trust_ratio_step",
+    "check_decay_prediction",
+    "reveal_decay",
 ]
