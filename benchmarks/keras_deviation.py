@@ -3,7 +3,7 @@ configuration, and print the largest deviation of each in one table.
 
 Runs exactly the comparisons of ``tests/test_keras_equivalence.py`` (SGD, RMSprop,
 Adagrad, Adam, AdamW; 100 steps), ``tests/test_keras_twins.py`` (the other nine
-optimizers; 120 steps on six tensors) and ``tests/test_schedules.py`` (the six schedules,
+optimizers; 120 steps on six tensors) and ``tests/test_keras_schedules.py`` (the six schedules,
 steps 0..399), with their deviations (optimizers: max over steps of
 max|keras - ref| / max|ref|; schedules: max over steps of |keras - ours| / |ours|), so
 the figures quoted in reports can be re-made:
@@ -105,7 +105,7 @@ def twins(m, table) -> None:
 
 
 def schedules(s, keras, table) -> None:
-    """The six schedules (tests/test_schedules.py), float64 and Python floats."""
+    """The six schedules (tests/test_keras_schedules.py), float64 and Python floats."""
     rows64, rows32 = [], []
     for case, (name, config) in s.CONFIGS.items():
         ours = lr_schedules.from_keras(name, **config)(np.arange(s.STEPS))
@@ -124,7 +124,8 @@ def schedules(s, keras, table) -> None:
 def main() -> None:
     table: dict[tuple[str, str], list[float]] = defaultdict(list)
     five, twin_tests, schedule_tests = (
-        load(name) for name in ("test_keras_equivalence", "test_keras_twins", "test_schedules")
+        load(name)
+        for name in ("test_keras_equivalence", "test_keras_twins", "test_keras_schedules")
     )
     first_five(five, table)
     twins(twin_tests, table)

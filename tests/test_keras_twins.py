@@ -510,40 +510,10 @@ def test_keras_schedule_free_slip_costs_progress():
     assert 1e-3 < loss_keras < 1e-2 and loss_paper * 100 < loss_keras
 
 
-# --------------------------------------------------------------------------- NumPy side
-def test_muon_orthogonalises_matrices_and_falls_back_for_vectors():
-    """One step from a fresh state: a 2-D step has singular values near 1 (times lr), a
-    vector's is Adam's first step, lr * sign(g) (up to epsilon: 1e-5 here)."""
-    g = np.random.default_rng(3).standard_normal((6, 4)) + np.eye(6, 4) * 3
-    opt = O.Muon(learning_rate=0.01, rms_rate=None, weight_decay=None)
-    step = np.linalg.svd((np.zeros((6, 4)) - opt.step(np.zeros((6, 4)), g)) / 0.01,
-                         compute_uv=False)  # fmt: skip
-    assert np.all((step > 0.6) & (step < 1.25)), step
-    vec = np.array([0.3, -2.0, 5.0])
-    opt.reset()
-    assert np.allclose(opt.step(np.zeros(3), vec), -0.01 * np.sign(vec), rtol=1e-4)
-
-
-@pytest.mark.parametrize(
-    ("make", "match"),
-    [
-        (lambda: O.Ftrl(l1_regularization_strength=-1.0), "l1_regularization_strength"),
-        (lambda: O.Ftrl(learning_rate_power=0.5), "learning_rate_power"),
-        (lambda: O.Muon(ns_steps=2.5), "ns_steps"),
-        (lambda: O.Muon(exclude_layers="dense"), "exclude_layers"),
-        (lambda: O.Muon(rms_rate=-0.2), "rms_rate"),
-        (lambda: O.ScheduleFreeAdamW(beta_1=0.0), "beta_1"),
-        (lambda: O.ScheduleFreeAdamW(warmup_steps=-3), "warmup_steps"),
-        (lambda: O.Adafactor(clip_threshold=0.0), "clip_threshold"),
-        (lambda: O.Adafactor(relative_step="yes"), "relative_step"),
-        (lambda: O.Lion(beta_2=1.5), "beta_2"),
-        (lambda: O.to_keras(O.Lion(beta_1=np.array([0.5, 0.9]))), "scalar"),
-        (lambda: O.from_keras("Nadam", schedule_decay=0.004), "argument names"),
-    ],
-)
-def test_bad_hyperparameters_say_what_is_valid(make, match):
-    with pytest.raises(ValueError, match=match):
-        make()
+# --------------------------------------------------------------------------- to_keras
+def test_to_keras_needs_scalar_hyperparameters():
+    with pytest.raises(ValueError, match="scalar"):
+        O.to_keras(O.Lion(beta_1=np.array([0.5, 0.9])))
 
 
 # --------------------------------------------------------------------------- the bridge

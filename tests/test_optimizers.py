@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
+from lessons_lib import optimizers
 from lessons_lib.optimizers import (
     SGD,
     Adagrad,
@@ -533,3 +534,38 @@ def test_optimizer_table_has_a_row_per_rule():
     assert len(rows) == len(REGISTRY)
     for row, rule in zip(rows, REGISTRY.values(), strict=True):
         assert f"| {rule.year} | {rule.paper} |" in row and row.endswith(f"| {rule.memory} |")
+
+
+# ------------------------------------------------------------- the nine other twins, NumPy side
+def test_muon_orthogonalises_matrices_and_falls_back_for_vectors():
+    """One step from a fresh state: a 2-D step has singular values near 1 (times lr), a
+    vector's is Adam's first step, lr * sign(g) (up to epsilon: 1e-5 here)."""
+    g = np.random.default_rng(3).standard_normal((6, 4)) + np.eye(6, 4) * 3
+    opt = optimizers.Muon(learning_rate=0.01, rms_rate=None, weight_decay=None)
+    step = np.linalg.svd((np.zeros((6, 4)) - opt.step(np.zeros((6, 4)), g)) / 0.01,
+                         compute_uv=False)  # fmt: skip
+    assert np.all((step > 0.6) & (step < 1.25)), step
+    vec = np.array([0.3, -2.0, 5.0])
+    opt.reset()
+    assert np.allclose(opt.step(np.zeros(3), vec), -0.01 * np.sign(vec), rtol=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda: optimizers.Ftrl(l1_regularization_strength=-1.0), "l1_regularization_strength"),
+        (lambda: optimizers.Ftrl(learning_rate_power=0.5), "learning_rate_power"),
+        (lambda: optimizers.Muon(ns_steps=2.5), "ns_steps"),
+        (lambda: optimizers.Muon(exclude_layers="dense"), "exclude_layers"),
+        (lambda: optimizers.Muon(rms_rate=-0.2), "rms_rate"),
+        (lambda: optimizers.ScheduleFreeAdamW(beta_1=0.0), "beta_1"),
+        (lambda: optimizers.ScheduleFreeAdamW(warmup_steps=-3), "warmup_steps"),
+        (lambda: optimizers.Adafactor(clip_threshold=0.0), "clip_threshold"),
+        (lambda: optimizers.Adafactor(relative_step="yes"), "relative_step"),
+        (lambda: optimizers.Lion(beta_2=1.5), "beta_2"),
+        (lambda: optimizers.from_keras("Nadam", schedule_decay=0.004), "argument names"),
+    ],
+)
+def test_bad_hyperparameters_say_what_is_valid(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
