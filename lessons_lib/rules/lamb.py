@@ -44,9 +44,14 @@ def init(w: Any, xp: Any, **_: Any) -> State:
 
 
 def trust_ratio(w: Any, r: Any, xp: Any) -> Any:
-    r""":math:`\|w\| / \|r\|`, or 1 when either norm is zero (never divides by zero)."""
-    w_norm = xp.sqrt(xp.sum(xp.square(w)))
-    r_norm = xp.sqrt(xp.sum(xp.square(r)))
+    r""":math:`\|w\| / \|r\|`, or 1 when either norm is zero (never divides by zero).
+
+    The squares are ``xp.power(x, 2)``, as Keras writes them: TensorFlow's float32 ``pow``
+    is not ``x * x`` (a last-bit difference for about a quarter of the numbers), so
+    ``xp.square`` here made Keras' float32 weights differ in the last bits. NumPy's
+    ``power(x, 2)`` is ``x * x`` exactly, so the NumPy twin is unchanged."""
+    w_norm = xp.sqrt(xp.sum(xp.power(w, 2)))
+    r_norm = xp.sqrt(xp.sum(xp.power(r, 2)))
     both = xp.logical_and(w_norm > 0, r_norm > 0)
     return xp.where(both, w_norm / xp.where(r_norm > 0, r_norm, 1.0), 1.0)
 
