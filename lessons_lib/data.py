@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import os
 import socket
 import tempfile
@@ -41,6 +42,7 @@ __all__ = [
     "SAMPLE_FILE",
     "SAMPLE_SHA256",
     "load_fashion_mnist",
+    "load_lesson_evidence",
     "load_sample",
     "locate_fashion_mnist",
     "sha256_of",
@@ -275,6 +277,91 @@ def load_fashion_mnist(
                 f"and noisier than on the full set. {HOW_TO_GET}"
             )
     return data
+
+
+# --------------------------------------------------------------------------- evidence
+LESSON_EVIDENCE = {9: "evidence/lesson09_summary.json", 10: "evidence/lesson10_summary.json"}
+
+
+def _listed_sha256(name: str, data_dir: Path) -> str | None:
+    """The SHA-256 that ``data/SHA256SUMS`` lists for ``name`` (relative to data/)."""
+    sums = data_dir / "SHA256SUMS"
+    if not sums.is_file():
+        return None
+    for line in sums.read_text(encoding="utf-8").splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1] == name:
+            return parts[0]
+    return None
+
+
+def load_lesson_evidence(lesson: int, data_dir: str | os.PathLike | None = None) -> dict:
+    """The precomputed full-data Keras curves of lesson 09 or 10, checksum verified.
+
+    Made by ``scripts/precompute_evidence.py --lessons 9 10`` (the runs) and
+    ``scripts/summarize_evidence.py`` (this file). Every run trains lesson 08's MLP
+    (784-1024-512-512-512-10, batch 256, 54,000 / 6,000 / 10,000 train / validation /
+    test images, split seed 0). Schema (accuracies are fractions in ``curves`` and
+    percent in ``final``)::
+
+        {"meta": {"lesson": 9, "preview": bool,   # True: 2 epochs, seed 0, NOT evidence
+                  "note": str (preview only), "complete": bool,   # all planned runs done
+                  "runs": int, "planned_runs": int, "epochs": int (epochs summed),
+                  "wall_seconds": int, "seconds_per_epoch": float, "machines": [str],
+                  "versions": [{...}], "commits": [str], "batch_size": 256,
+                  "steps_per_epoch": 211, "split": {...}, "made_by": str,
+                  "runs_made_by": str, "test_images": 10000, "validation_images": 6000},
+         "curves": {LABEL: {
+             "optimizer": "AdamW", "learning_rate": float (constant rate, or the peak),
+             "keras_default_learning_rate": float, "why": str (why this rate),
+             "schedule": None (constant) or {"kind": "cosine_warmup",
+                         "warmup_epochs": float, "alpha": 0.0},
+             "seeds": [int], "n": int, "epochs": int,
+             "evaluated_at": str,
+             "learning_rate_per_epoch": [float],   # the rate reached at each epoch's end
+             "curves": {KEY: {"mean": [float|None], "sd": [float|None]}},  # per epoch
+             "final": {"accuracy" | "val_accuracy" | "test_accuracy":
+                           {"mean": %, "sd": % or None, "values": [%]},
+                       "binomial_se": % (of the mean test accuracy on 10,000 images)},
+             "wall_seconds": [float], "files": [str],
+             # ScheduleFreeAdamW only: "at_y" (val/test curves at Keras' weights y) and
+             # "at_y_final_test_accuracy"; its "curves" val/test are at the average x
+         }},
+         "files": [str]}   # the run files, relative to data/
+
+    KEY is one of ``loss, accuracy`` (training, averaged over the epoch's minibatches),
+    ``val_loss, val_accuracy, test_loss, test_accuracy`` (after the epoch); ``None`` marks
+    an epoch where a run diverged; ``sd`` is the sample sd over seeds (``None`` for one).
+    LABEL: lesson 09 ``"Momentum, constant"``, ``"Momentum, cosine"``, ``"AdamW, constant"``,
+    ``"AdamW, cosine"``; lesson 10 the optimizer's name at Keras' default learning rate
+    (``"Lion"``) and ``"Lion, lr=0.0001"`` at another.
+    """
+    if lesson not in LESSON_EVIDENCE:
+        raise ValueError(f"lesson must be one of {sorted(LESSON_EVIDENCE)}, got {lesson!r}")
+    data_dir = Path(data_dir) if data_dir is not None else REPO_DATA_DIR
+    name = LESSON_EVIDENCE[lesson]
+    path = data_dir / name
+    remake = (
+        f"python scripts/precompute_evidence.py --lessons {lesson} (TensorFlow, about an "
+        "hour on 2 cores; it resumes), then python scripts/summarize_evidence.py, in the "
+        "project folder"
+    )
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"The precomputed evidence of lesson {lesson:02d}, data/{name}, is missing. "
+            f"Restore it with `git checkout -- data/{name}`, or remake it: {remake}."
+        )
+    listed = _listed_sha256(name, data_dir)
+    if listed is not None and sha256_of(path) != listed:
+        raise ValueError(
+            f"data/{name} differs from its checksum in data/SHA256SUMS: restore both with "
+            f"`git checkout -- data/{name} data/SHA256SUMS`, or remake them: {remake}."
+        )
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as err:
+        raise ValueError(f"data/{name} cannot be read ({err}); restore or remake it: "
+                         f"{remake}.") from None  # fmt: skip
 
 
 # --------------------------------------------------------------------------- download

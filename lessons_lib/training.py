@@ -35,6 +35,7 @@ __all__ = [
     "BATCH_SIZE",
     "FAST_COMPILE",
     "INSTALL_HINT",
+    "LATER_OPTIMIZERS",
     "LAYERS",
     "OPTIMIZERS",
     "OptimizerProbe",
@@ -64,6 +65,12 @@ OPTIMIZERS: dict[str, tuple[str, dict[str, Any]]] = {
     "Nesterov": ("SGD", {"momentum": 0.9, "nesterov": True}),
     "AdamW": ("AdamW", {}),
 }
+#: the optimizers lessons 09 and 10 add (their precomputed evidence only), Keras' defaults
+LATER_OPTIMIZERS: dict[str, tuple[str, dict[str, Any]]] = {
+    name: (name, {})
+    for name in ("Nadam", "Adamax", "Adadelta", "Lion", "Lamb", "Adafactor", "Muon",
+                 "ScheduleFreeAdamW")
+}  # fmt: skip
 #: the fastest configuration measured by benchmarks/bench_fashion.py on 2 CPU cores: XLA,
 #: 64 minibatches per call into TensorFlow, the data already in memory as tensors
 FAST_COMPILE = {"jit_compile": True, "steps_per_execution": 64}
@@ -235,15 +242,17 @@ def default_learning_rate(name: str) -> float:
 
 
 def keras_optimizer(name: str, learning_rate: float | None = None, **overrides: Any):
-    """The Keras optimizer ``name`` (a key of :data:`OPTIMIZERS`): Keras' defaults, except
-    ``learning_rate`` and ``overrides`` when given."""
+    """The Keras optimizer ``name`` (a key of :data:`OPTIMIZERS` or :data:`LATER_OPTIMIZERS`):
+    Keras' defaults, except ``learning_rate`` (a number or a Keras schedule) and
+    ``overrides`` when given."""
     import keras
 
-    if name not in OPTIMIZERS:
-        raise ValueError(f"name must be one of {', '.join(OPTIMIZERS)}; got {name!r}")
-    if learning_rate is not None and not learning_rate > 0:
+    known = {**OPTIMIZERS, **LATER_OPTIMIZERS}
+    if name not in known:
+        raise ValueError(f"name must be one of {', '.join(known)}; got {name!r}")
+    if isinstance(learning_rate, int | float) and not learning_rate > 0:
         raise ValueError(f"learning_rate must be > 0, got {learning_rate!r}")
-    cls, kwargs = OPTIMIZERS[name]
+    cls, kwargs = known[name]
     kwargs = {**kwargs, **overrides}
     if learning_rate is not None:
         kwargs["learning_rate"] = learning_rate

@@ -1,13 +1,15 @@
-"""Precompute lesson 08's evidence: seven optimizers, several seeds, default and tuned
-learning rates, on the full Fashion-MNIST.
+"""Precompute the full-data evidence of lessons 08, 09 and 10 on Fashion-MNIST.
 
-    python scripts/precompute_evidence.py [--jobs N] [--list] [--limit K]
+    python scripts/precompute_evidence.py [--jobs N] [--lessons 8 9 10] [--preview]
+                                          [--list] [--limit K]
 
 Every run trains the MLP of lesson 08 (``lessons_lib.training``: 784-1024-512-512-512-10,
 batch 256, the same 54,000 / 6,000 training / validation split, seed 0) and records, after
-every epoch, the training, validation and test loss and accuracy, plus the optimizer
-diagnostics of ``training.OptimizerProbe`` (update-to-weight ratio and effective step size
-per layer). The job list, most valuable first:
+every epoch, the training, validation and test loss and accuracy (lesson 08's runs also
+the optimizer diagnostics of ``training.OptimizerProbe``: update-to-weight ratio and
+effective step size per layer; lessons 09 and 10's the learning rate at the epoch's end).
+
+Lesson 08, most valuable first:
 
 1. ``default``: Keras' default learning rate, 50 epochs, seeds 1 and 2 of the six
    optimizers of lesson 08 and AdamW, then AdamW's seed 0;
@@ -18,17 +20,44 @@ per layer). The job list, most valuable first:
    2026-12-01 gave numbers up to 0.005 away, so it is run again with this code; the
    summary reports how far the two seed-0 runs are apart.)
 4. ``sweep``: each optimizer at 10^-1, 10^-0.5, 10^0.5, 10^1 times its default learning
-   rate, 10 epochs, seed 0 (the default itself is the first 10 epochs of its 50-epoch run);
-5. ``tuned``: the learning rate with the best mean validation accuracy over epochs 8-10 of
-   the sweep, 50 epochs, seeds 0-4 (runs that coincide with a ``default`` run are shared).
+   rate, 10 epochs, seed 0 (the default itself is the first 10 epochs of its 50-epoch run).
+   The sweep **extends itself**: while the best learning rate (mean validation accuracy
+   over epochs 8-10) is the largest or the smallest one tried, the next half-decade past
+   that edge is run too (at most ``MAX_EXTENSION`` per side), because a winner at the
+   edge of the grid only says the best rate lies at or beyond it. A run that diverges
+   scores 0, so an extension ends at the latest where training blows up;
+5. ``tuned``: the sweep's winner, 50 epochs, seeds 0-4 (runs that coincide with a
+   ``default`` run are shared).
+
+Lesson 09 (schedules; 30 epochs, seeds 0-2): SGD with momentum 0.9 and AdamW, each at a
+constant learning rate and under cosine decay with linear warmup (Keras' ``CosineDecay``
+from 0 to the peak over the first 2 epochs of steps, then down to 0 at the last step).
+The rate (the constant one and the cosine's peak) is each optimizer's winner of lesson
+08's sweep: tuned on validation for a constant rate, so the schedule gets no tuning
+advantage, and the comparison changes one thing only, the shape over time.
+
+Lesson 10 (after Adam; 20 epochs, seeds 0-1): Adam, AdamW, Nadam, Adamax, Adadelta, Lion,
+Lamb, Adafactor, Muon and ScheduleFreeAdamW with all of Keras' defaults, plus the rate
+the method's paper gives where Keras' default contradicts it (``LESSON10``: Adadelta at
+1.0, Lion 10x below AdamW's default, Adafactor's relative-step cap 10^-2). Muon leaves the
+output layer to its internal AdamW step, as Keras' documentation says to. Keras evaluates
+ScheduleFreeAdamW at the model's weights, which are the interpolation point y; the
+paper evaluates at the average x = (y - (1 - beta_1) z) / beta_1 (z = Keras' ``momentum``
+slot), so its runs record both (``x_val_*``, ``x_test_*``: at x).
+
+``--preview`` runs lessons 09 and 10 for 2 epochs with seed 0 only (a first look for the
+lesson authors; their summaries say so).
 
 Each run is one JSON file in ``data/evidence/runs/``, written atomically (temporary file,
 then ``os.replace``), so an interrupted job loses only the run in progress: start the
 script again and it skips what is finished. ``--jobs N`` trains N runs side by side in
 separate processes with ``cores // N`` TensorFlow threads each. Each file records the
 configuration, library versions, processor, git commit, load average and wall and CPU
-time. ``scripts/summarize_evidence.py`` then aggregates whatever exists into
-``data/evidence_summary.json`` and adds the checksums to ``data/SHA256SUMS``.
+time. The queue: lesson 08's phases 1-4 (with the sweep's extensions), lessons 09 and 10,
+then lesson 08's tuned runs. ``scripts/summarize_evidence.py`` then aggregates whatever
+exists into ``data/evidence_summary.json`` (lesson 08) and
+``data/evidence/lesson09_summary.json``, ``lesson10_summary.json``, and adds the checksums
+to ``data/SHA256SUMS``.
 """
 
 from __future__ import annotations
@@ -51,7 +80,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from lessons_lib.training import BATCH_SIZE, FAST_COMPILE, OPTIMIZERS  # noqa: E402
+from lessons_lib.training import (  # noqa: E402
+    BATCH_SIZE,
+    FAST_COMPILE,
+    OPTIMIZERS,
+)
 
 EVIDENCE_DIR = ROOT / "data" / "evidence"
 RUNS_DIR = EVIDENCE_DIR / "runs"
@@ -59,25 +92,89 @@ FULL_RUN_FILE = ROOT / "data" / "full_run_histories.json"
 EPOCHS, SWEEP_EPOCHS = 50, 10
 SPLIT_SEED, VAL_FRACTION = 0, 0.1
 SWEEP_FACTORS = (10**-1, 10**-0.5, 10**0.5, 10**1)
+#: the base grid in half-decades from the default (0 = the default itself), and how many
+#: half-decades the sweep may extend past either edge
+SWEEP_STEPS, MAX_EXTENSION = (-2, -1, 0, 1, 2), 3
 DECAY_STRENGTHS = (0.01, 0.1)
 TUNED_SEEDS = (0, 1, 2, 3, 4)
 PROBE_SIZE = 1024  # fixed training images for the one-step update-to-weight ratio
 #: Keras 3.15 defaults, written out so the job list needs no TensorFlow (checked at run time)
 DEFAULT_LR = {"SGD": 0.01, "Adagrad": 0.001, "RMSprop": 0.001, "Adam": 0.001,
-              "Momentum": 0.01, "Nesterov": 0.01, "AdamW": 0.001}  # fmt: skip
+              "Momentum": 0.01, "Nesterov": 0.01, "AdamW": 0.001,
+              "Nadam": 0.001, "Adamax": 0.001, "Adadelta": 0.001, "Lion": 0.001,
+              "Lamb": 0.001, "Adafactor": 0.001, "Muon": 0.001,
+              "ScheduleFreeAdamW": 0.0025}  # fmt: skip
 SCHEMA = 1
+#: what a configuration without these keys (lesson 08's first runs) means
+CONFIG_DEFAULTS = {"lesson": 8, "schedule": None, "options": None}
+
+#: lesson 09: epochs, seeds, the two optimizers, and the schedule besides a constant rate
+L09_EPOCHS, L09_SEEDS, L09_OPTIMIZERS = 30, (0, 1, 2), ("Momentum", "AdamW")
+COSINE = {"kind": "cosine_warmup", "warmup_epochs": 2, "alpha": 0.0}
+#: lesson 10: epochs, seeds, and (optimizer, learning rate or None for Keras' default,
+#: Keras arguments besides the defaults or None, why)
+L10_EPOCHS, L10_SEEDS = 20, (0, 1)
+#: Adafactor's epsilon_1 large enough that Keras' factored v cannot underflow (see below)
+AF_EPS = {"epsilon_1": 1e-20}
+AF_WHY = (
+    "; epsilon_1 1e-20 instead of 1e-30: Keras forms v = (r / mean r) c, which underflows "
+    "to 0 in float32 where a row and a column of the gradient are both zero (an always-black "
+    "pixel, a dead ReLU unit), and then g / sqrt(v) = 0 / 0 = NaN spreads through the "
+    "update clipping (the reference implementation multiplies rsqrt(r / mean r) rsqrt(c) "
+    "and does not)"
+)
+LESSON10 = (
+    ("Adam", None, None, "Keras' default"),
+    ("AdamW", None, None, "Keras' default (weight_decay 0.004)"),
+    ("Nadam", None, None, "Keras' default"),
+    ("Adamax", None, None, "Keras' default"),
+    ("Adadelta", None, None, "Keras' default 0.001"),
+    ("Adadelta", 1.0, None, "the paper's: Adadelta has no learning rate, i.e. 1.0"),
+    ("Lion", None, None, "Keras' default 0.001"),
+    ("Lion", 1e-4, None, "the Lion paper: 3-10x smaller than AdamW's; AdamW's default / 10"),
+    ("Lamb", None, None, "Keras' default"),
+    ("Adafactor", None, None, "Keras' defaults: relative step min(0.001, 1/sqrt(t))"),
+    ("Adafactor", None, AF_EPS, "Keras' relative step min(0.001, 1/sqrt(t))" + AF_WHY),
+    ("Adafactor", 0.01, AF_EPS, "the paper's relative step min(0.01, 1/sqrt(t))" + AF_WHY),
+    ("Muon", None, None, "Keras' default (rms_rate 0.2 scaling; output layer by AdamW)"),
+    ("ScheduleFreeAdamW", None, None, "Keras' default 0.0025, no warmup"),
+)
+#: Muon's Newton-Schulz steps make an epoch ~10x dearer on CPU: it runs later in the queue
+COSTLY = ("Muon",)
+PREVIEW_EPOCHS, PREVIEW_SEEDS = 2, (0,)
 
 
 # --------------------------------------------------------------------------- jobs
 def job(phase: str, optimizer: str, lr: float, seed: int, epochs: int, *, l2: float = 0.0,
-        weight_decay: float | None = None) -> dict:  # fmt: skip
-    """One run's configuration; its file name is derived from it (not from ``phase``)."""
-    return {"phase": phase, "optimizer": optimizer, "learning_rate": float(f"{lr:.6g}"),
-            "seed": seed, "epochs": epochs, "l2": l2, "weight_decay": weight_decay}  # fmt: skip
+        weight_decay: float | None = None, lesson: int = 8, schedule: dict | None = None,
+        options: dict | None = None) -> dict:  # fmt: skip
+    """One run's configuration; its file name is derived from it (not from ``phase``).
+    ``schedule`` (lessons 09-10) is ``None`` for a constant rate or like :data:`COSINE`, whose
+    peak is ``lr``."""
+    cfg = {"phase": phase, "optimizer": optimizer, "learning_rate": float(f"{lr:.6g}"),
+           "seed": seed, "epochs": epochs, "l2": l2, "weight_decay": weight_decay}  # fmt: skip
+    if lesson != 8:  # lesson 08's files predate these keys
+        cfg.update(lesson=lesson, schedule=schedule, options=options)
+    return cfg
+
+
+def schedule_tag(schedule: dict | None) -> str:
+    if schedule is None:
+        return "constant"
+    if schedule["kind"] == "cosine_warmup":
+        return f"cosine-warmup{schedule['warmup_epochs']:g}"
+    raise ValueError(f"unknown schedule kind {schedule['kind']!r}")
 
 
 def run_name(cfg: dict) -> str:
     name = f"{cfg['optimizer']}_lr{cfg['learning_rate']:.4g}_seed{cfg['seed']}_ep{cfg['epochs']}"
+    lesson = cfg.get("lesson", 8)
+    if lesson != 8:
+        name = f"L{lesson:02d}_{name}"
+        if cfg.get("schedule") is not None:
+            name += f"_{schedule_tag(cfg['schedule'])}"
+        for key, value in sorted((cfg.get("options") or {}).items()):
+            name += f"_{key}-{value:g}"
     if cfg["l2"]:
         name += f"_l2-{cfg['l2']:g}"
     if cfg["weight_decay"] is not None:
@@ -106,17 +203,49 @@ def first_jobs() -> list[dict]:
     return jobs
 
 
+def sweep_job(name: str, step: int) -> dict:
+    """The sweep's run ``step`` half-decades from the default; the default's own point is
+    the first ten epochs of its 50-epoch seed-0 run."""
+    if step == 0:
+        return job("default", name, DEFAULT_LR[name], 0, EPOCHS)
+    return job("sweep", name, DEFAULT_LR[name] * 10 ** (step / 2), 0, SWEEP_EPOCHS)
+
+
+def sweep_state(name: str) -> tuple[dict[float, dict], list[dict]]:
+    """The finished sweep runs of ``name`` by learning rate, and the runs still to do.
+
+    Starting from the base grid :data:`SWEEP_STEPS`: once all of a grid's runs are done,
+    if the best is at the largest (smallest) rate, the next half-decade above (below) is
+    added, at most :data:`MAX_EXTENSION` past the base grid on each side."""
+    steps = list(SWEEP_STEPS)
+    while True:
+        found, todo = {}, []
+        for step in steps:
+            cfg = sweep_job(name, step)
+            run = read_run(cfg)
+            if run is None:
+                todo.append(cfg)
+            else:
+                found[cfg["learning_rate"]] = run
+        if todo:
+            return found, todo
+        best = max(found, key=lambda lr: sweep_score(found[lr]))
+        if best == max(found) and steps[-1] < SWEEP_STEPS[-1] + MAX_EXTENSION:
+            steps.append(steps[-1] + 1)
+        elif best == min(found) and steps[0] > SWEEP_STEPS[0] - MAX_EXTENSION:
+            steps.insert(0, steps[0] - 1)
+        else:
+            return found, []
+
+
 def sweep_runs(name: str) -> dict[float, dict]:
-    """Finished sweep runs of ``name`` by learning rate, the default's taken from the first
-    ten epochs of its 50-epoch seed-0 run."""
-    found = {}
-    candidates = [job("sweep", name, DEFAULT_LR[name] * f, 0, SWEEP_EPOCHS) for f in SWEEP_FACTORS]
-    candidates.append(job("default", name, DEFAULT_LR[name], 0, EPOCHS))
-    for cfg in candidates:
-        run = read_run(cfg)
-        if run is not None:
-            found[cfg["learning_rate"]] = run
-    return found
+    """Finished sweep runs of ``name`` by learning rate (extensions included)."""
+    return sweep_state(name)[0]
+
+
+def sweep_extension_jobs() -> list[dict]:
+    """The sweep runs still to do (base grid or extensions), for every optimizer."""
+    return [cfg for name in OPTIMIZERS for cfg in sweep_state(name)[1]]
 
 
 def sweep_score(run: dict) -> float:
@@ -127,9 +256,10 @@ def sweep_score(run: dict) -> float:
 
 
 def chosen_learning_rate(name: str) -> float | None:
-    """The sweep's winner, or ``None`` while the sweep of ``name`` is incomplete."""
-    runs = sweep_runs(name)
-    if len(runs) < len(SWEEP_FACTORS) + 1:
+    """The sweep's winner, or ``None`` while the sweep of ``name`` (with the extensions it
+    calls for) is incomplete."""
+    runs, todo = sweep_state(name)
+    if todo:
         return None
     return max(runs, key=lambda lr: sweep_score(runs[lr]))
 
@@ -144,6 +274,37 @@ def tuned_jobs() -> list[dict]:
     return jobs
 
 
+def lesson09_jobs(preview: bool = False, seeds: tuple[int, ...] | None = None) -> list[dict]:
+    """Constant vs cosine with warmup, at each optimizer's sweep winner (see the docstring)."""
+    epochs, all_seeds = (PREVIEW_EPOCHS, PREVIEW_SEEDS) if preview else (L09_EPOCHS, L09_SEEDS)
+    seeds = all_seeds if seeds is None else seeds
+    # the preview keeps the warmup's share of the run (2 of 30 epochs)
+    cosine = dict(COSINE, warmup_epochs=round(COSINE["warmup_epochs"] * epochs / L09_EPOCHS, 3))
+    jobs = []
+    for seed in seeds:
+        for name in L09_OPTIMIZERS:
+            lr = chosen_learning_rate(name)
+            if lr is None:
+                raise SystemExit(
+                    f"lesson 09 needs lesson 08's sweep of {name}: run "
+                    "python scripts/precompute_evidence.py --lessons 8 first"
+                )
+            for schedule in (None, cosine):
+                jobs.append(job("lesson09", name, lr, seed, epochs, lesson=9, schedule=schedule))
+    return jobs
+
+
+def lesson10_jobs(preview: bool = False, seeds: tuple[int, ...] | None = None,
+                  costly: bool | None = None) -> list[dict]:  # fmt: skip
+    """The runs of :data:`LESSON10`; ``costly`` True / False: only / none of :data:`COSTLY`."""
+    epochs, all_seeds = (PREVIEW_EPOCHS, PREVIEW_SEEDS) if preview else (L10_EPOCHS, L10_SEEDS)
+    seeds = all_seeds if seeds is None else seeds
+    return [job("lesson10", name, DEFAULT_LR[name] if lr is None else lr, seed, epochs,
+                lesson=10, options=options)
+            for seed in seeds for name, lr, options, _ in LESSON10
+            if costly is None or (name in COSTLY) == costly]  # fmt: skip
+
+
 # --------------------------------------------------------------------------- files
 def read_run(cfg: dict) -> dict | None:
     """The finished run of ``cfg``, or ``None`` (missing, unreadable or another config)."""
@@ -152,8 +313,10 @@ def read_run(cfg: dict) -> dict | None:
         run = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    same = {k: v for k, v in run.get("config", {}).items() if k != "phase"}
-    wanted = {k: v for k, v in cfg.items() if k != "phase"}
+    same = {**CONFIG_DEFAULTS, **run.get("config", {})}
+    wanted = {**CONFIG_DEFAULTS, **cfg}
+    same.pop("phase", None)
+    wanted.pop("phase", None)
     complete = len(run.get("history", {}).get("val_accuracy", [])) == cfg["epochs"]
     return run if same == wanted and complete else None
 
@@ -268,24 +431,107 @@ def _EpochLog(name: str):  # noqa: N802 (a class factory: Keras is imported late
     return EpochLog()
 
 
-def train_run(cfg: dict, probe: bool = True, log_epochs: bool = True) -> dict:
-    """Train one configuration; return the file's content."""
+def steps_per_epoch(n_train: int) -> int:
+    """Minibatches per epoch (the last one partial): ceil(n / batch)."""
+    return math.ceil(n_train / BATCH_SIZE)
+
+
+def learning_rate_for(cfg: dict, steps: int):
+    """The run's learning rate: a number, or for ``cosine_warmup`` Keras' ``CosineDecay``
+    rising linearly from 0 to the peak ``cfg['learning_rate']`` over the warmup steps, then
+    ``peak * (alpha + (1 - alpha) * (1 + cos(pi * k / K)) / 2)`` for the k-th of the
+    K = total - warmup remaining steps. Keras evaluates it at the step count before the
+    update, so the very first update uses rate 0."""
+    schedule = cfg.get("schedule")
+    if schedule is None:
+        return cfg["learning_rate"]
+    import keras
+
+    schedule_tag(schedule)  # an unknown kind is an error
+    total, warmup = cfg["epochs"] * steps, int(schedule["warmup_epochs"] * steps)
+    return keras.optimizers.schedules.CosineDecay(
+        0.0, total - warmup, alpha=schedule["alpha"], warmup_target=cfg["learning_rate"],
+        warmup_steps=warmup)  # fmt: skip
+
+
+def _LessonRecorder(opt, split, record: dict):  # noqa: N802 (a class factory)
+    """A callback recording, after every epoch, the learning rate the schedule has reached
+    and, for ScheduleFreeAdamW, the validation and test loss and accuracy at the average
+    x = (y - (1 - beta_1) z) / beta_1 (Keras' model holds y; z is its ``momentum`` slot);
+    the weights are put back to y afterwards."""
+    import keras
+
+    from lessons_lib.training import _eval_dataset
+
+    val, test = _eval_dataset(split.x_val, split.y_val), _eval_dataset(split.x_test, split.y_test)
+    schedule_free = type(opt).__name__ == "ScheduleFreeAdamW"
+
+    class Recorder(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            lr = opt.learning_rate
+            record.setdefault("learning_rate", []).append(float(keras.ops.convert_to_numpy(lr)))
+            if not schedule_free:
+                return
+            beta = float(opt.beta_1)
+            saved = [v.numpy() for v in self.model.trainable_variables]
+            for v in self.model.trainable_variables:
+                z = opt._momentums[opt._get_variable_index(v)].numpy()
+                v.assign((v.numpy() - (1 - beta) * z) / beta)
+            for prefix, data in (("x_val", val), ("x_test", test)):
+                loss, acc = self.model.evaluate(data, verbose=0)[:2]
+                record.setdefault(f"{prefix}_loss", []).append(float(loss))
+                record.setdefault(f"{prefix}_accuracy", []).append(float(acc))
+            for v, value in zip(self.model.trainable_variables, saved, strict=True):
+                v.assign(value)
+
+    return Recorder()
+
+
+def lesson_optimizer(cfg: dict, model, steps: int):
+    """Lessons 09-10: the optimizer at Keras' defaults but the rate (or schedule); Muon
+    sends the output layer's kernel to its AdamW step (Keras' documentation: the final
+    dense layer should not use Muon)."""
+    import re
+
+    from lessons_lib.training import keras_optimizer
+
+    extra = dict(cfg.get("options") or {})
+    if cfg["optimizer"] == "Muon":
+        extra["exclude_layers"] = ["^" + re.escape(model.layers[-1].kernel.path) + "$"]
+    return keras_optimizer(cfg["optimizer"], learning_rate_for(cfg, steps), **extra)
+
+
+def train_run(cfg: dict, probe: bool | None = None, log_epochs: bool = True) -> dict:
+    """Train one configuration; return the file's content. ``probe`` (default: lesson 08
+    only) records the optimizer diagnostics."""
     from lessons_lib.training import OptimizerProbe, build_mlp, keras_optimizer, train
 
     split = _STATE["split"]
-    extra = {} if cfg["weight_decay"] is None else {"weight_decay": cfg["weight_decay"]}
-    opt = keras_optimizer(cfg["optimizer"], cfg["learning_rate"], **extra)
-    if cfg["weight_decay"] is not None:
-        opt.exclude_from_weight_decay(var_names=["bias"])  # L2 acts on kernels only, too
-    callbacks = [OptimizerProbe(split.x_train[:PROBE_SIZE], split.y_train[:PROBE_SIZE])]
+    lesson = cfg.get("lesson", 8)
+    probe = lesson == 8 if probe is None else probe
+    model = build_mlp(cfg["seed"], l2=cfg["l2"])
+    steps = steps_per_epoch(len(split.y_train))
+    extra_history: dict = {}
+    callbacks = []
+    if lesson == 8:
+        extra = {} if cfg["weight_decay"] is None else {"weight_decay": cfg["weight_decay"]}
+        opt = keras_optimizer(cfg["optimizer"], cfg["learning_rate"], **extra)
+        if cfg["weight_decay"] is not None:
+            opt.exclude_from_weight_decay(var_names=["bias"])  # L2 acts on kernels only, too
+    else:
+        opt = lesson_optimizer(cfg, model, steps)
+        callbacks.append(_LessonRecorder(opt, split, extra_history))
+    if probe:
+        callbacks.insert(0, OptimizerProbe(split.x_train[:PROBE_SIZE], split.y_train[:PROBE_SIZE]))
     if log_epochs:
         callbacks.append(_EpochLog(run_name(cfg)))
-    model = build_mlp(cfg["seed"], l2=cfg["l2"])
     start = time.perf_counter()
     cpu, load = time.process_time(), os.getloadavg()[0]
     history = train(opt, split, cfg["epochs"], seed=cfg["seed"], test_every_epoch=True,
-                    callbacks=callbacks if probe else [], model=model)  # fmt: skip
+                    callbacks=callbacks, model=model)  # fmt: skip
+    history.update(extra_history)
     meta = provenance(_STATE["threads"])
+    meta["steps_per_epoch"] = steps
     meta.update(wall_seconds=round(time.perf_counter() - start, 1),
                 cpu_seconds=round(time.process_time() - cpu, 1),
                 load_average_start=round(load, 2), load_average_end=round(os.getloadavg()[0], 2),
@@ -313,22 +559,56 @@ def do_job(cfg: dict) -> str:
 
 
 # --------------------------------------------------------------------------- main
-def run_all(jobs: list[dict], n_jobs: int, threads: int) -> None:
-    todo = [cfg for cfg in jobs if read_run(cfg) is None]
+def run_all(jobs: list[dict], n_jobs: int, threads: int, limit: int | None = None) -> int:
+    """Train the unfinished runs of ``jobs`` (at most ``limit``); return how many ran."""
+    todo = [cfg for cfg in jobs if read_run(cfg) is None][:limit]
     print(f"{len(jobs) - len(todo)} of {len(jobs)} runs already done; {len(todo)} to go",
           flush=True)  # fmt: skip
     if n_jobs == 1:
         for cfg in todo:
             print(do_job(cfg), flush=True)
-        return
+        return len(todo)
     with ProcessPoolExecutor(n_jobs, initializer=init_worker, initargs=(threads,)) as pool:
         for line in pool.map(do_job, todo):
             print(line, flush=True)
+    return len(todo)
+
+
+def queue(lessons: list[int], preview: bool) -> list[tuple[str, object]]:
+    """The stages in order, each a list of jobs or a function giving it when it starts
+    (the sweep's extensions and the tuned runs depend on finished runs)."""
+    stages: list[tuple[str, object]] = []
+    if 8 in lessons and not preview:
+        stages += [("lesson 08", first_jobs()), ("sweep extensions", sweep_extension_jobs)]
+    if preview:
+        return stages + [("lesson 09", lesson09_jobs(True))] * (9 in lessons) + [
+            ("lesson 10", lesson10_jobs(True))] * (10 in lessons)  # fmt: skip
+    # seeds 0-1 of both lessons first, then the third seed of 09 and the costly runs
+    if 9 in lessons:
+        stages.append(("lesson 09, seeds 0-1", lesson09_jobs(seeds=L09_SEEDS[:2])))
+    if 10 in lessons:
+        stages.append(("lesson 10 but Muon", lesson10_jobs(costly=False)))
+    if 9 in lessons:
+        stages.append(("lesson 09, seed 2+", lesson09_jobs(seeds=L09_SEEDS[2:])))
+    if 10 in lessons:
+        stages.append(("lesson 10 Muon, seed 0", lesson10_jobs(seeds=(0,), costly=True)))
+    if 8 in lessons:
+        stages.append(("lesson 08 tuned", tuned_jobs))
+    if 10 in lessons:
+        stages.append(("lesson 10 Muon, seed 1+", lesson10_jobs(seeds=L10_SEEDS[1:], costly=True)))
+    return stages
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=1, help="runs side by side (processes)")
+    parser.add_argument("--lessons", type=int, nargs="+", default=[8, 9, 10],
+                        choices=[8, 9, 10], help="whose runs (default: all)")  # fmt: skip
+    parser.add_argument(
+        "--preview",
+        action="store_true",
+        help="lessons 09 and 10 only, 2 epochs, seed 0 (a first look)",
+    )
     parser.add_argument("--list", action="store_true", help="print the job list and stop")
     parser.add_argument("--limit", type=int, default=None, help="run at most K jobs")
     args = parser.parse_args(argv)
@@ -336,25 +616,33 @@ def main(argv: list[str] | None = None) -> None:
     if not 1 <= args.jobs <= cores:
         parser.error(f"--jobs must be between 1 and the number of cores ({cores})")
     threads = max(1, cores // args.jobs)
-    jobs = first_jobs()
+    stages = queue(args.lessons, args.preview)
     if args.list:
-        for cfg in jobs + tuned_jobs():
-            done = "done" if read_run(cfg) else "todo"
-            print(f"{done}  {cfg['phase']:<8}{run_name(cfg)}")
+        for label, jobs in stages:
+            jobs = jobs() if callable(jobs) else jobs
+            print(f"# {label} (as far as known now)")
+            for cfg in jobs:
+                done = "done" if read_run(cfg) else "todo"
+                print(f"{done}  {cfg['phase']:<9}{run_name(cfg)}")
         return
     start = time.perf_counter()
-    if args.limit is not None:
-        jobs = jobs[: args.limit]
     import multiprocessing
 
     multiprocessing.set_start_method("spawn", force=True)
     init_worker(threads if args.jobs == 1 else cores)
-    run_all(jobs, args.jobs, threads)
-    if args.limit is None:
-        tuned = tuned_jobs()
-        print(f"tuned learning rates: { {c['optimizer']: c['learning_rate'] for c in tuned} }",
-              flush=True)  # fmt: skip
-        run_all(tuned, args.jobs, threads)
+    left = args.limit
+    for label, jobs in stages:
+        while left is None or left > 0:
+            todo = jobs() if callable(jobs) else jobs
+            print(f"# {label}", flush=True)
+            ran = run_all(todo, args.jobs, threads, left)
+            left = None if left is None else left - ran
+            # the sweep's extensions are found one grid at a time: ask again until none
+            if not (callable(jobs) and label == "sweep extensions" and ran):
+                break
+        if label == "lesson 08 tuned":
+            print(f"tuned learning rates: { {n: chosen_learning_rate(n) for n in OPTIMIZERS} }",
+                  flush=True)  # fmt: skip
     print(f"total {time.perf_counter() - start:.0f} s", flush=True)
 
 

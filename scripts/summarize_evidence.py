@@ -1,6 +1,7 @@
-"""Aggregate whatever evidence runs exist into ``data/evidence_summary.json`` for lesson 08.
+"""Aggregate whatever evidence runs exist into ``data/evidence_summary.json`` for lesson 08
+and ``data/evidence/lesson09_summary.json``, ``lesson10_summary.json`` for lessons 09-10.
 
-    python scripts/summarize_evidence.py
+    python scripts/summarize_evidence.py [--preview]
 
 Reads ``data/evidence/runs/*.json`` (made by ``scripts/precompute_evidence.py``; any
 subset, finished runs only) and writes, per optimizer and learning-rate setting
@@ -10,11 +11,21 @@ the early-stopping table (the epoch of the lowest validation loss and of the hig
 validation accuracy, and the test accuracy at that epoch), per-epoch means and standard
 deviations of the validation curves, the sweep, the weight-decay runs, the optimizer
 diagnostics of the default runs, and the provenance (machines, versions, compute time).
+
+For lessons 09 and 10 (the runs of ``precompute_evidence.py --lessons 9 10``), per curve
+(an optimizer at one learning rate and schedule): the mean and sample standard deviation
+over seeds of every epoch's training, validation and test loss and accuracy, the final
+accuracies in percent with the binomial standard error, and the provenance; the schema is
+in the docstring of ``lessons_lib.data.load_lesson_evidence``. ``--preview`` summarises the
+2-epoch, one-seed preview runs instead and marks the files so; without it a lesson with no
+full run yet keeps its file as it is.
+
 Then it rewrites the evidence lines of ``data/SHA256SUMS`` (the data set's lines stay).
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import math
@@ -27,6 +38,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import precompute_evidence as pe  # noqa: E402
 
 SUMMARY_FILE = ROOT / "data" / "evidence_summary.json"
+LESSON_FILES = {9: "evidence/lesson09_summary.json", 10: "evidence/lesson10_summary.json"}
+CURVE_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "test_loss", "test_accuracy")
 SUMS_FILE = ROOT / "data" / "SHA256SUMS"
 TEST_IMAGES = 10_000
 #: seed 002's test accuracies (%), one unseeded 50-epoch run each, validated on the test set
@@ -100,6 +113,8 @@ def load_runs() -> list[dict]:
     runs = []
     for path in sorted(pe.RUNS_DIR.glob("*.json")):
         run = json.loads(path.read_text(encoding="utf-8"))
+        if run["config"].get("lesson", 8) != 8:
+            continue
         if pe.read_run(run["config"]) is not None:  # finished, and its name fits its config
             run["file"] = path.relative_to(ROOT / "data").as_posix()
             runs.append(run)
@@ -241,6 +256,143 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+# --------------------------------------------------------------------------- lessons 09, 10
+def epoch_stats(rows: list[list]) -> dict:
+    """Per epoch, mean and sample sd over runs (``None`` where a run has diverged, and sd
+    ``None`` with one run)."""
+    mean, sd = [], []
+    for row in zip(*rows, strict=True):
+        if any(v is None or not math.isfinite(v) for v in row):
+            mean.append(None)
+            sd.append(None)
+            continue
+        mean.append(float(f"{sum(row) / len(row):.6g}"))
+        sd.append(float(f"{statistics_sd(row):.4g}") if len(row) > 1 else None)
+    return {"mean": mean, "sd": sd}
+
+
+def statistics_sd(values) -> float:
+    n, mean = len(values), sum(values) / len(values)
+    return math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+
+
+def curve_label(cfg: dict) -> str:
+    """``"Momentum, constant"`` / ``"AdamW, cosine"`` (lesson 09); ``"Lion"`` at Keras'
+    default rate, ``"Lion, lr=0.0001"`` otherwise (lesson 10)."""
+    if cfg["lesson"] == 9:
+        return f"{cfg['optimizer']}, {'constant' if cfg['schedule'] is None else 'cosine'}"
+    parts = [cfg["optimizer"]]
+    if not math.isclose(cfg["learning_rate"], pe.DEFAULT_LR[cfg["optimizer"]]):
+        parts.append(f"lr={cfg['learning_rate']:g}")
+    parts += [f"{k}={v:g}" for k, v in sorted((cfg["options"] or {}).items())]
+    return ", ".join(parts)
+
+
+def final_pct(runs: list[dict], key: str) -> dict:
+    values = [r["history"][key][-1] for r in runs]
+    if any(v is None for v in values):
+        return {"mean": None, "sd": None, "values": values}
+    return mean_sd([100 * v for v in values])
+
+
+def lesson_curve(cfg: dict, runs: list[dict], why: str) -> dict:
+    """One optimizer at one rate and schedule over its seeds."""
+    runs = sorted(runs, key=lambda r: r["config"]["seed"])
+    schedule_free = cfg["optimizer"] == "ScheduleFreeAdamW"
+    # ScheduleFreeAdamW is evaluated at the average x (recorded as x_*), see the docstring
+    source = {k: k for k in CURVE_KEYS}
+    if schedule_free:
+        source.update({k: f"x_{k}" for k in CURVE_KEYS if k.startswith(("val", "test"))})
+    as_read = [{k: r["history"][v] for k, v in source.items()} for r in runs]
+    entry = {
+        "optimizer": cfg["optimizer"],
+        "learning_rate": cfg["learning_rate"],
+        "keras_default_learning_rate": pe.DEFAULT_LR[cfg["optimizer"]],
+        "schedule": cfg["schedule"],
+        "options": cfg["options"],
+        "why": why,
+        "seeds": [r["config"]["seed"] for r in runs],
+        "n": len(runs),
+        "epochs": cfg["epochs"],
+        "evaluated_at": "x, the average (paper); Keras evaluates at y"
+        if schedule_free
+        else "the model's weights",
+        "learning_rate_per_epoch": runs[0]["history"]["learning_rate"],
+        "curves": {k: epoch_stats([h[k] for h in as_read]) for k in CURVE_KEYS},
+        "final": {},
+        "wall_seconds": [r["provenance"]["wall_seconds"] for r in runs],
+        "files": [r["file"] for r in runs],
+    }
+    for key in ("accuracy", "val_accuracy", "test_accuracy"):
+        entry["final"][key] = final_pct([{"history": h} for h in as_read], key)
+    test = entry["final"]["test_accuracy"]["mean"]
+    entry["final"]["binomial_se"] = (
+        None if test is None else round(100 * binomial_se(test / 100), 3)
+    )
+    if schedule_free:
+        entry["at_y"] = {k: epoch_stats([r["history"][k] for r in runs])
+                         for k in CURVE_KEYS if k.startswith(("val", "test"))}  # fmt: skip
+        entry["at_y_final_test_accuracy"] = final_pct(runs, "test_accuracy")
+    return entry
+
+
+def lesson_summary(lesson: int, preview: bool = False) -> dict | None:
+    """The summary of lesson 09 or 10 from its finished runs (``None`` if there are none)."""
+    jobs = pe.lesson09_jobs(preview) if lesson == 9 else pe.lesson10_jobs(preview)
+    why = {}
+    if lesson == 9:
+        for name in pe.L09_OPTIMIZERS:
+            why[name] = (f"lesson 08's sweep winner for {name} (validation accuracy, epochs "
+                         "8-10, constant rate); the cosine's peak is the same rate")  # fmt: skip
+    groups: dict[str, tuple[dict, list, str]] = {}
+    for cfg in jobs:
+        label = curve_label(cfg)
+        if lesson == 10:
+            reason = next(w for n, lr, o, w in pe.LESSON10 if n == cfg["optimizer"]
+                and o == cfg["options"] and (
+                (lr is None and math.isclose(cfg["learning_rate"], pe.DEFAULT_LR[n]))
+                or (lr is not None and math.isclose(cfg["learning_rate"], lr))))  # fmt: skip
+        else:
+            reason = why[cfg["optimizer"]]
+        group = groups.setdefault(label, (cfg, [], reason))
+        run = pe.read_run(cfg)
+        if run is not None:
+            run["file"] = pe.run_path(cfg).relative_to(ROOT / "data").as_posix()
+            group[1].append(run)
+    found = [r for _, runs, _ in groups.values() for r in runs]
+    if not found:
+        return None
+    meta = provenance(found)
+    meta.update(
+        lesson=lesson,
+        preview=preview,
+        complete=len(found) == len(jobs),
+        planned_runs=len(jobs),
+        batch_size=pe.BATCH_SIZE,
+        steps_per_epoch=found[0]["provenance"]["steps_per_epoch"],
+        split={
+            "seed": pe.SPLIT_SEED,
+            "val_fraction": pe.VAL_FRACTION,
+            "train_images": 54_000,
+        },  # fmt: skip
+        made_by="python scripts/summarize_evidence.py" + (" --preview" if preview else ""),
+        runs_made_by="python scripts/precompute_evidence.py"
+        + (" --preview" if preview else f" --lessons {lesson}"),
+    )
+    if preview:
+        meta["note"] = (f"PREVIEW: {pe.PREVIEW_EPOCHS} epochs, seed 0 only, for building "
+                        "figures; not evidence. The full runs replace it.")  # fmt: skip
+    return {
+        "meta": meta,
+        "curves": {
+            label: lesson_curve(cfg, runs, reason)
+            for label, (cfg, runs, reason) in groups.items()
+            if runs
+        },  # fmt: skip
+        "files": [r["file"] for r in found],
+    }
+
+
 def update_sums(files: list[Path]) -> None:
     """Keep the data set's lines of SHA256SUMS; rewrite the evidence ones."""
     keep = [line for line in SUMS_FILE.read_text(encoding="utf-8").splitlines()
@@ -263,10 +415,27 @@ def summarize() -> dict:
     }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preview", action="store_true",
+                        help="lessons 09-10 from the 2-epoch preview runs")  # fmt: skip
+    args = parser.parse_args(argv)
     summary = summarize()
     pe.write_json(SUMMARY_FILE, summary)
     files = [ROOT / "data" / f for f in summary["files"]] + [SUMMARY_FILE]
+    for lesson, name in LESSON_FILES.items():
+        path = ROOT / "data" / name
+        made = lesson_summary(lesson, preview=args.preview)
+        if made is not None:
+            pe.write_json(path, made)
+            m = made["meta"]
+            print(f"lesson {lesson}: {m['runs']} of {m['planned_runs']} runs"
+                  f"{' (PREVIEW)' if args.preview else ''} -> {name}")  # fmt: skip
+        elif path.exists():
+            print(f"lesson {lesson}: no finished runs; {name} kept as it is")
+        if path.exists():
+            kept = json.loads(path.read_text(encoding="utf-8"))
+            files += [ROOT / "data" / f for f in kept["files"]] + [path]
     update_sums(files)
     meta = summary["meta"]
     print(f"{meta['runs']} runs, {meta['epochs']} epochs, {meta['wall_seconds'] / 3600:.2f} h -> "
