@@ -6,7 +6,11 @@ Adagrad, Adam, AdamW; 100 steps), ``tests/test_keras_twins.py`` (the other nine
 optimizers; 120 steps on six tensors) and ``tests/test_keras_schedules.py`` (the six schedules,
 steps 0..399), with their deviations (optimizers: max over steps of
 max|keras - ref| / max|ref|; schedules: max over steps of |keras - ours| / |ours|), so
-the figures quoted in reports can be re-made:
+the figures quoted in reports can be re-made. In float32 (Keras' default) it runs every
+registered rule for 50 steps on a (3, 4) tensor as ``tests/test_keras_bridge.py`` does:
+the rule inside Keras through the bridge against Keras' own optimizer (the same
+operations in the same order: 0 means the same bits), and the float64 NumPy twin against
+float32 Keras (what float32 arithmetic itself costs).
 
     python benchmarks/keras_deviation.py
 """
@@ -104,7 +108,7 @@ def twins(m, table) -> None:
     print_group("Nine twins: to_keras(class made directly) vs the class", to_rows)
 
 
-def schedules(s, keras, table) -> None:
+def schedules(s, keras, table) -> dict[str, float]:
     """The six schedules (tests/test_keras_schedules.py), float64 and Python floats."""
     rows64, rows32 = [], []
     for case, (name, config) in s.CONFIGS.items():
@@ -119,6 +123,41 @@ def schedules(s, keras, table) -> None:
         rows32.append((case, float(np.max(np.abs(theirs - ours)) / np.max(ours))))
     print_group("Schedules, float64 arguments: max |keras - ours| / |ours|", rows64)
     print_group("Schedules, Python floats (Keras in float32): max |diff| / peak", rows32)
+    largest: dict[str, float] = {}  # per Keras schedule class
+    for (_case, dev), (name, _) in zip(rows32, s.CONFIGS.values(), strict=True):
+        largest[name] = max(largest.get(name, 0.0), dev)
+    return largest
+
+
+def float32(b, table32) -> None:
+    """Every registered rule on float32 weights (tests/test_keras_bridge.py's problem)."""
+    import keras
+
+    from lessons_lib.keras_bridge import keras_optimizer
+    from lessons_lib.rules import REGISTRY
+
+    grads = b._gradients()
+    bridge_rows, twin_rows = [], []
+    for name, rule in REGISTRY.items():
+        if not rule.keras_name:
+            continue
+        keras_own = b._apply(getattr(keras.optimizers, rule.keras_name)(learning_rate=0.01),
+                             grads, "float32")  # fmt: skip
+        bridge = b._apply(keras_optimizer(name, learning_rate=0.01), grads, "float32")
+        twin = optimizers.from_keras(rule.keras_name, learning_rate=0.01)
+        w = np.linspace(-1, 1, 12).reshape(3, 4).astype(np.float32).astype(float)
+        path = []
+        for g in grads:
+            w = twin.step(w, g.astype(np.float32).astype(float))
+            path.append(w)
+        scale = np.max(np.abs(keras_own))
+        bridge_dev = float(np.max(np.abs(bridge - keras_own)) / scale)
+        twin_dev = float(np.max(np.abs(np.array(path) - keras_own)) / scale)
+        bridge_rows.append((rule.keras_name, bridge_dev))
+        twin_rows.append((rule.keras_name, twin_dev))
+        table32[rule.keras_name] = (bridge_dev, twin_dev)
+    print_group("float32: rule in Keras (bridge) vs Keras' own, 50 steps", bridge_rows)
+    print_group("float32 Keras vs the float64 NumPy twin, 50 steps", twin_rows)
 
 
 def main() -> None:
@@ -129,16 +168,24 @@ def main() -> None:
     )
     first_five(five, table)
     twins(twin_tests, table)
-    schedules(schedule_tests, twin_tests.keras, table)
+    schedule32 = schedules(schedule_tests, twin_tests.keras, table)
+    table32: dict[str, tuple[float, float]] = {}
+    float32(load("test_keras_bridge"), table32)
 
-    print("\nLargest relative deviation from Keras 3 (float64), per optimizer and schedule")
-    print(f"  {'kind':9s} {'Keras name':24s} {'configs':>7s} {'steps':>5s} {'largest':>9s}")
+    print("\nLargest relative deviation from Keras 3, per optimizer and schedule")
+    print("  float64: twin vs Keras on float64 variables (all configs); float32: the rule in")
+    print("  Keras vs Keras' own (bridge; 0 = same bits) / float64 twin vs float32 Keras;")
+    print("  schedules float32: Python-float arguments (Keras computes in float32), / peak")
+    print(f"  {'kind':9s} {'Keras name':22s} {'configs':>7s} {'steps':>5s} {'float64':>9s}"
+          f" {'f32 bridge':>10s} {'f32 twin':>9s}")  # fmt: skip
     for (kind, name), devs in table.items():
         if kind == "schedule":
-            steps = schedule_tests.STEPS
+            steps, f32 = schedule_tests.STEPS, f"{'-':>10s} {schedule32[name]:9.1e}"
         else:
             steps = twin_tests.STEPS if name in twin_tests.TWINS else five.STEPS
-        print(f"  {kind:9s} {name:24s} {len(devs):7d} {steps:5d} {max(devs):9.1e}")
+            bridge, twin = table32.get(name, (np.nan, np.nan))
+            f32 = f"{bridge:10.1e} {twin:9.1e}"
+        print(f"  {kind:9s} {name:22s} {len(devs):7d} {steps:5d} {max(devs):9.1e} {f32}")
 
 
 if __name__ == "__main__":

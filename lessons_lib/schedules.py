@@ -75,6 +75,26 @@ class Schedule:
         """The constructor's arguments by Keras' names (Keras' ``get_config``)."""
         return dict(self._config)
 
+    def _keep(self, args: dict[str, Any], **ranges: str) -> None:
+        """Check each constructor argument (``args``: its ``locals()``) against its range
+        in ``ranges``: an interval (``"[0, inf)"``; ``"[0, inf) or None"`` also takes None)
+        or ``"flag"`` (True or False). Keep the checked values as attributes, and the
+        arguments as given (flags checked) as Keras' config, in their order."""
+        self._config = {}
+        for key, value in args.items():
+            spec = ranges.get(key)
+            if key in ("self", "__class__"):
+                continue
+            if spec == "flag":
+                value = check_flag(key, value)
+                setattr(self, key, value)
+            elif spec is not None:
+                optional = spec.endswith(" or None")
+                interval = spec.removesuffix(" or None")
+                checked = None if optional and value is None else check_hyper(key, value, interval)
+                setattr(self, key, checked)
+            self._config[key] = value
+
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and other.get_config() == self.get_config()
 
@@ -90,19 +110,18 @@ class Constant(Schedule):
     float learning rate is one); :func:`to_keras` returns the float."""
 
     def __init__(self, learning_rate: float):
-        self.learning_rate = check_hyper("learning_rate", learning_rate, "[0, inf)")
-        self._config = {"learning_rate": self.learning_rate}
+        self._keep({"learning_rate": check_hyper("learning_rate", learning_rate, "[0, inf)")},
+                   learning_rate="[0, inf)")  # fmt: skip
 
     def _rate(self, step: np.ndarray) -> np.ndarray:
         return np.full(step.shape, self.learning_rate)
 
 
-class ExponentialDecay(Schedule):
-    r"""Keras' ``ExponentialDecay``: :math:`\eta_t = \eta_0\, r^{t/T}` with
-    :math:`r` = ``decay_rate``, :math:`T` = ``decay_steps``; with ``staircase=True`` the
-    exponent is :math:`\lfloor t/T \rfloor` (the rate drops every T steps)."""
+class _DecayEvery(Schedule):
+    r"""What ExponentialDecay and InverseTimeDecay share: Keras' four arguments and the
+    progress :math:`p = t/T` (:math:`\lfloor t/T \rfloor` with ``staircase=True``)."""
 
-    keras_name = "ExponentialDecay"
+    _decay_rate_range = "[0, inf)"
 
     def __init__(
         self,
@@ -110,27 +129,29 @@ class ExponentialDecay(Schedule):
         decay_steps: float,
         decay_rate: float,
         staircase: bool = False,
-        name: str = "ExponentialDecay",
+        name: str | None = None,
     ):
-        self.initial_learning_rate = check_hyper(
-            "initial_learning_rate", initial_learning_rate, "[0, inf)"
-        )
-        self.decay_steps = check_hyper("decay_steps", decay_steps, "(0, inf)")
-        self.decay_rate = check_hyper("decay_rate", decay_rate, "(0, inf)")
-        self.staircase = check_flag("staircase", staircase)
-        self._config = {
-            "initial_learning_rate": initial_learning_rate,
-            "decay_steps": decay_steps,
-            "decay_rate": decay_rate,
-            "staircase": self.staircase,
-            "name": name,
-        }
+        name = self.keras_name if name is None else name
+        self._keep(locals(), initial_learning_rate="[0, inf)", decay_steps="(0, inf)",
+                   decay_rate=self._decay_rate_range, staircase="flag")  # fmt: skip
+
+    def _progress(self, step: np.ndarray) -> np.ndarray:
+        p = step / self.decay_steps
+        return np.floor(p) if self.staircase else p
+
+
+class ExponentialDecay(_DecayEvery):
+    r"""Keras' ``ExponentialDecay``: :math:`\eta_t = \eta_0\, r^{t/T}` with
+    :math:`r` = ``decay_rate``, :math:`T` = ``decay_steps``; with ``staircase=True`` the
+    exponent is :math:`\lfloor t/T \rfloor` (the rate drops every T steps).
+    Arguments as Keras': ``(initial_learning_rate, decay_steps, decay_rate,
+    staircase=False, name="ExponentialDecay")``."""
+
+    keras_name = "ExponentialDecay"
+    _decay_rate_range = "(0, inf)"
 
     def _rate(self, step: np.ndarray) -> np.ndarray:
-        p = step / self.decay_steps
-        if self.staircase:
-            p = np.floor(p)
-        return self.initial_learning_rate * np.power(self.decay_rate, p)
+        return self.initial_learning_rate * np.power(self.decay_rate, self._progress(step))
 
 
 class PiecewiseConstantDecay(Schedule):
@@ -183,21 +204,8 @@ class PolynomialDecay(Schedule):
         cycle: bool = False,
         name: str = "PolynomialDecay",
     ):
-        self.initial_learning_rate = check_hyper(
-            "initial_learning_rate", initial_learning_rate, "[0, inf)"
-        )
-        self.decay_steps = check_hyper("decay_steps", decay_steps, "(0, inf)")
-        self.end_learning_rate = check_hyper("end_learning_rate", end_learning_rate, "[0, inf)")
-        self.power = check_hyper("power", power, "[0, inf)")
-        self.cycle = check_flag("cycle", cycle)
-        self._config = {
-            "initial_learning_rate": initial_learning_rate,
-            "decay_steps": decay_steps,
-            "end_learning_rate": end_learning_rate,
-            "power": power,
-            "cycle": self.cycle,
-            "name": name,
-        }
+        self._keep(locals(), initial_learning_rate="[0, inf)", decay_steps="(0, inf)",
+                   end_learning_rate="[0, inf)", power="[0, inf)", cycle="flag")  # fmt: skip
 
     def _rate(self, step: np.ndarray) -> np.ndarray:
         horizon = np.full(step.shape, self.decay_steps)
@@ -210,39 +218,16 @@ class PolynomialDecay(Schedule):
         return span * np.power(1 - p, self.power) + self.end_learning_rate
 
 
-class InverseTimeDecay(Schedule):
+class InverseTimeDecay(_DecayEvery):
     r"""Keras' ``InverseTimeDecay``: :math:`\eta_t = \eta_0 / (1 + r\, t/T)`, with
-    :math:`\lfloor t/T \rfloor` instead of :math:`t/T` when ``staircase=True``."""
+    :math:`\lfloor t/T \rfloor` instead of :math:`t/T` when ``staircase=True``.
+    Arguments as Keras': ``(initial_learning_rate, decay_steps, decay_rate,
+    staircase=False, name="InverseTimeDecay")``."""
 
     keras_name = "InverseTimeDecay"
 
-    def __init__(
-        self,
-        initial_learning_rate: float,
-        decay_steps: float,
-        decay_rate: float,
-        staircase: bool = False,
-        name: str = "InverseTimeDecay",
-    ):
-        self.initial_learning_rate = check_hyper(
-            "initial_learning_rate", initial_learning_rate, "[0, inf)"
-        )
-        self.decay_steps = check_hyper("decay_steps", decay_steps, "(0, inf)")
-        self.decay_rate = check_hyper("decay_rate", decay_rate, "[0, inf)")
-        self.staircase = check_flag("staircase", staircase)
-        self._config = {
-            "initial_learning_rate": initial_learning_rate,
-            "decay_steps": decay_steps,
-            "decay_rate": decay_rate,
-            "staircase": self.staircase,
-            "name": name,
-        }
-
     def _rate(self, step: np.ndarray) -> np.ndarray:
-        p = step / self.decay_steps
-        if self.staircase:
-            p = np.floor(p)
-        return self.initial_learning_rate / (1.0 + self.decay_rate * p)
+        return self.initial_learning_rate / (1.0 + self.decay_rate * self._progress(step))
 
 
 def _cosine(fraction: np.ndarray, alpha: float) -> np.ndarray:
@@ -273,24 +258,9 @@ class CosineDecay(Schedule):
         warmup_target: float | None = None,
         warmup_steps: float = 0,
     ):
-        self.initial_learning_rate = check_hyper(
-            "initial_learning_rate", initial_learning_rate, "[0, inf)"
-        )
-        self.decay_steps = check_hyper("decay_steps", decay_steps, "(0, inf)")
-        self.alpha = check_hyper("alpha", alpha, "[0, 1]")
-        self.warmup_target = (
-            None if warmup_target is None
-            else check_hyper("warmup_target", warmup_target, "[0, inf)")
-        )  # fmt: skip
-        self.warmup_steps = check_hyper("warmup_steps", warmup_steps, "[0, inf)")
-        self._config = {
-            "initial_learning_rate": initial_learning_rate,
-            "decay_steps": decay_steps,
-            "alpha": alpha,
-            "name": name,
-            "warmup_target": warmup_target,
-            "warmup_steps": warmup_steps,
-        }
+        self._keep(locals(), initial_learning_rate="[0, inf)", decay_steps="(0, inf)",
+                   alpha="[0, 1]", warmup_target="[0, inf) or None",
+                   warmup_steps="[0, inf)")  # fmt: skip
 
     def _rate(self, step: np.ndarray) -> np.ndarray:
         if self.warmup_target is None:
@@ -330,21 +300,9 @@ class CosineDecayRestarts(Schedule):
         alpha: float = 0.0,
         name: str = "SGDRDecay",
     ):
-        self.initial_learning_rate = check_hyper(
-            "initial_learning_rate", initial_learning_rate, "[0, inf)"
-        )
-        self.first_decay_steps = check_hyper("first_decay_steps", first_decay_steps, "(0, inf)")
-        self.t_mul = check_hyper("t_mul", t_mul, "(0, inf)")
-        self.m_mul = check_hyper("m_mul", m_mul, "[0, inf)")
-        self.alpha = check_hyper("alpha", alpha, "[0, 1]")
-        self._config = {
-            "initial_learning_rate": initial_learning_rate,
-            "first_decay_steps": first_decay_steps,
-            "t_mul": t_mul,
-            "m_mul": m_mul,
-            "alpha": alpha,
-            "name": name,
-        }
+        self._keep(locals(), initial_learning_rate="[0, inf)",
+                   first_decay_steps="(0, inf)", t_mul="(0, inf)", m_mul="[0, inf)",
+                   alpha="[0, 1]")  # fmt: skip
 
     def _rate(self, step: np.ndarray) -> np.ndarray:
         c = step / self.first_decay_steps

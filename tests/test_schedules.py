@@ -54,3 +54,30 @@ def test_scalar_step_gives_a_float_and_arrays_keep_their_shape():
 def test_bad_input_says_what_to_do(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+def test_config_keeps_the_arguments_and_attributes_the_checked_values():
+    exp = S.ExponentialDecay(np.float64(0.1), 10, 0.5)
+    assert exp.get_config() == {"initial_learning_rate": 0.1, "decay_steps": 10,
+                                "decay_rate": 0.5, "staircase": False,
+                                "name": "ExponentialDecay"}  # fmt: skip
+    assert type(exp.get_config()["initial_learning_rate"]) is np.float64  # as given (Keras)
+    assert type(exp.decay_steps) is float and exp == S.ExponentialDecay(0.1, 10.0, 0.5)
+    assert S.InverseTimeDecay(0.1, 10, 0.0).get_config()["name"] == "InverseTimeDecay"
+    assert S.CosineDecay(0.1, 100).warmup_target is None  # None: no warm-up
+    assert S.CosineDecay(0.1, 100, warmup_target=0.5).warmup_target == 0.5
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda: S.CosineDecay(None, 100), "initial_learning_rate"),  # only warmup_target
+        (lambda: S.ExponentialDecay(0.1, 10, 0.0), "decay_rate"),  # 0: rate 0 after step 0
+        (lambda: S.InverseTimeDecay(0.1, 10, 0.5, staircase=1), "staircase"),
+        (lambda: S.CosineDecayRestarts(0.1, 10, t_mul=0.0), "t_mul"),
+        (lambda: S.Constant(-1.0), "learning_rate"),
+    ],
+)
+def test_each_argument_is_checked_against_its_own_range(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
