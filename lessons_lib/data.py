@@ -324,8 +324,9 @@ def load_lesson_evidence(lesson: int, data_dir: str | os.PathLike | None = None)
                            {"mean": %, "sd": % or None, "values": [%]},
                        "binomial_se": % (of the mean test accuracy on 10,000 images)},
              "wall_seconds": [float], "files": [str],
-             # ScheduleFreeAdamW only: "at_y" (val/test curves at Keras' weights y) and
-             # "at_y_final_test_accuracy"; its "curves" val/test are at the average x
+             # ScheduleFreeAdamW only: "at_x" (val/test curves at the average
+             # x = (y - (1 - beta_1) z) / beta_1; "curves" are at the model's weights y,
+             # which is what Keras' fit and evaluate measure) and "at_x_final_test_accuracy"
          }},
          "files": [str]}   # the run files, relative to data/
 
@@ -334,7 +335,9 @@ def load_lesson_evidence(lesson: int, data_dir: str | os.PathLike | None = None)
     an epoch where a run diverged; ``sd`` is the sample sd over seeds (``None`` for one).
     LABEL: lesson 09 ``"Momentum, constant"``, ``"Momentum, cosine"``, ``"AdamW, constant"``,
     ``"AdamW, cosine"``; lesson 10 the optimizer's name at Keras' default learning rate
-    (``"Lion"``) and ``"Lion, lr=0.0001"`` at another.
+    (``"Lion"``), ``"Lion, lr=0.0001"`` at another, Keras arguments changed after it
+    (``"Adafactor, epsilon_1=1e-20"``), and ``"ScheduleFreeAdamW, paper step"`` for the
+    paper's Algorithm 1 (Keras 3.15's own step on TensorFlow reads z after updating it).
     """
     if lesson not in LESSON_EVIDENCE:
         raise ValueError(f"lesson must be one of {sorted(LESSON_EVIDENCE)}, got {lesson!r}")
@@ -400,9 +403,12 @@ def _download(directory: Path) -> bool:
             target = directory / f"{name}.gz"
             fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".part")
             done[target] = tmp
-            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(
-                DOWNLOAD_URL + target.name, timeout=DOWNLOAD_TIMEOUT
-            ) as response:
+            with (
+                os.fdopen(fd, "wb") as out,
+                urllib.request.urlopen(
+                    DOWNLOAD_URL + target.name, timeout=DOWNLOAD_TIMEOUT
+                ) as response,
+            ):
                 for block in iter(lambda: response.read(1 << 20), b""):
                     out.write(block)
             if sha256_of(tmp) != gz_sha:

@@ -43,7 +43,10 @@ the method's paper gives where Keras' default contradicts it (``LESSON10``: Adad
 output layer to its internal AdamW step, as Keras' documentation says to. Keras evaluates
 ScheduleFreeAdamW at the model's weights, which are the interpolation point y; the
 paper evaluates at the average x = (y - (1 - beta_1) z) / beta_1 (z = Keras' ``momentum``
-slot), so its runs record both (``x_val_*``, ``x_test_*``: at x).
+slot), so its runs record both (``x_val_*``, ``x_test_*``: at x). Keras 3.15's step on
+TensorFlow is not the paper's from the third step on (it reads z after updating it), so
+ScheduleFreeAdamW is run twice: Keras' own and the paper's step
+(:func:`schedule_free_paper`, option ``z_read_first``).
 
 ``--preview`` runs lessons 09 and 10 for 2 epochs with seed 0 only (a first look for the
 lesson authors; their summaries say so).
@@ -137,7 +140,14 @@ LESSON10 = (
     ("Adafactor", None, AF_EPS, "Keras' relative step min(0.001, 1/sqrt(t))" + AF_WHY),
     ("Adafactor", 0.01, AF_EPS, "the paper's relative step min(0.01, 1/sqrt(t))" + AF_WHY),
     ("Muon", None, None, "Keras' default (rms_rate 0.2 scaling; output layer by AdamW)"),
-    ("ScheduleFreeAdamW", None, None, "Keras' default 0.0025, no warmup"),
+    ("ScheduleFreeAdamW", None, None, "Keras' default 0.0025, no warmup; Keras' own step"),
+    (
+        "ScheduleFreeAdamW",
+        None,
+        {"z_read_first": 1},
+        "Keras' default 0.0025, no warmup; each step the paper's Algorithm 1 (Keras 3.15 on "
+        "TensorFlow reads z after updating it: see schedule_free_paper)",
+    ),
 )
 #: Muon's Newton-Schulz steps make an epoch ~10x dearer on CPU: it runs later in the queue
 COSTLY = ("Muon",)
@@ -464,7 +474,7 @@ def _LessonRecorder(opt, split, record: dict):  # noqa: N802 (a class factory)
     from lessons_lib.training import _eval_dataset
 
     val, test = _eval_dataset(split.x_val, split.y_val), _eval_dataset(split.x_test, split.y_test)
-    schedule_free = type(opt).__name__ == "ScheduleFreeAdamW"
+    schedule_free = isinstance(opt, keras.optimizers.ScheduleFreeAdamW)
 
     class Recorder(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
@@ -487,6 +497,43 @@ def _LessonRecorder(opt, split, record: dict):  # noqa: N802 (a class factory)
     return Recorder()
 
 
+def schedule_free_paper(**kwargs):
+    """Keras' ScheduleFreeAdamW with z read before it is updated, so that each step is
+    Algorithm 1 of Defazio et al. (2024) (Keras' eps placement and warmup kept)::
+
+        x_old = (y - (1 - beta_1) z) / beta_1          # z before this step's update
+        v <- beta_2 v + (1 - beta_2) g^2
+        z <- z - eta g / (sqrt(v / (1 - beta_2^t)) + eps)
+        x <- (1 - 1/t) x_old + (1/t) z,   y <- (1 - beta_1) z + beta_1 x
+
+    Keras 3.15 on TensorFlow keeps ``momentum_old = momentum.value``, which is the
+    variable itself there, and reads it after ``assign_sub``: x_old is then recovered with
+    the new z, and from the third step on its y differs from the paper's (checked against a
+    NumPy transcription of Algorithm 1 in ``tests/test_training.py``).
+    """
+    import keras
+    from keras import ops
+
+    class ScheduleFreeAdamWPaper(keras.optimizers.ScheduleFreeAdamW):
+        def update_step(self, gradient, variable, learning_rate):
+            dtype = variable.dtype
+            lr, g = ops.cast(learning_rate, dtype), ops.cast(gradient, dtype)
+            t = ops.cast(self.iterations + 1, dtype)
+            b1, b2 = ops.cast(self.beta_1, dtype), ops.cast(self.beta_2, dtype)
+            if self.warmup_steps > 0:
+                lr = lr * ops.minimum(t / ops.cast(self.warmup_steps, dtype), 1.0)
+            index = self._get_variable_index(variable)
+            z, v = self._momentums[index], self._velocities[index]
+            x_old = ops.divide(ops.copy(variable) - (1 - b1) * ops.copy(z), b1)
+            self.assign_add(v, (ops.square(g) - v) * (1 - b2))
+            denom = ops.sqrt(v / (1 - ops.power(b2, t))) + ops.cast(self.epsilon, dtype)
+            self.assign_sub(z, lr * g / denom)
+            x_new = (1 - 1 / t) * x_old + (1 / t) * ops.copy(z)
+            self.assign(variable, (1 - b1) * ops.copy(z) + b1 * x_new)
+
+    return ScheduleFreeAdamWPaper(**kwargs)
+
+
 def lesson_optimizer(cfg: dict, model, steps: int):
     """Lessons 09-10: the optimizer at Keras' defaults but the rate (or schedule); Muon
     sends the output layer's kernel to its AdamW step (Keras' documentation: the final
@@ -496,6 +543,8 @@ def lesson_optimizer(cfg: dict, model, steps: int):
     from lessons_lib.training import keras_optimizer
 
     extra = dict(cfg.get("options") or {})
+    if extra.pop("z_read_first", False):  # the paper's step, see schedule_free_paper
+        return schedule_free_paper(learning_rate=learning_rate_for(cfg, steps), **extra)
     if cfg["optimizer"] == "Muon":
         extra["exclude_layers"] = ["^" + re.escape(model.layers[-1].kernel.path) + "$"]
     return keras_optimizer(cfg["optimizer"], learning_rate_for(cfg, steps), **extra)

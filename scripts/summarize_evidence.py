@@ -281,6 +281,8 @@ def curve_label(cfg: dict) -> str:
     default rate, ``"Lion, lr=0.0001"`` otherwise (lesson 10)."""
     if cfg["lesson"] == 9:
         return f"{cfg['optimizer']}, {'constant' if cfg['schedule'] is None else 'cosine'}"
+    if (cfg["options"] or {}).get("z_read_first"):
+        return f"{cfg['optimizer']}, paper step"
     parts = [cfg["optimizer"]]
     if not math.isclose(cfg["learning_rate"], pe.DEFAULT_LR[cfg["optimizer"]]):
         parts.append(f"lr={cfg['learning_rate']:g}")
@@ -299,11 +301,7 @@ def lesson_curve(cfg: dict, runs: list[dict], why: str) -> dict:
     """One optimizer at one rate and schedule over its seeds."""
     runs = sorted(runs, key=lambda r: r["config"]["seed"])
     schedule_free = cfg["optimizer"] == "ScheduleFreeAdamW"
-    # ScheduleFreeAdamW is evaluated at the average x (recorded as x_*), see the docstring
-    source = {k: k for k in CURVE_KEYS}
-    if schedule_free:
-        source.update({k: f"x_{k}" for k in CURVE_KEYS if k.startswith(("val", "test"))})
-    as_read = [{k: r["history"][v] for k, v in source.items()} for r in runs]
+    as_read = [{k: r["history"][k] for k in CURVE_KEYS} for r in runs]
     entry = {
         "optimizer": cfg["optimizer"],
         "learning_rate": cfg["learning_rate"],
@@ -314,7 +312,8 @@ def lesson_curve(cfg: dict, runs: list[dict], why: str) -> dict:
         "seeds": [r["config"]["seed"] for r in runs],
         "n": len(runs),
         "epochs": cfg["epochs"],
-        "evaluated_at": "x, the average (paper); Keras evaluates at y"
+        "evaluated_at": "the model's weights (for ScheduleFreeAdamW y, as Keras' fit and "
+        "evaluate do; its average x in at_x)"
         if schedule_free
         else "the model's weights",
         "learning_rate_per_epoch": runs[0]["history"]["learning_rate"],
@@ -330,9 +329,9 @@ def lesson_curve(cfg: dict, runs: list[dict], why: str) -> dict:
         None if test is None else round(100 * binomial_se(test / 100), 3)
     )
     if schedule_free:
-        entry["at_y"] = {k: epoch_stats([r["history"][k] for r in runs])
+        entry["at_x"] = {k: epoch_stats([r["history"][f"x_{k}"] for r in runs])
                          for k in CURVE_KEYS if k.startswith(("val", "test"))}  # fmt: skip
-        entry["at_y_final_test_accuracy"] = final_pct(runs, "test_accuracy")
+        entry["at_x_final_test_accuracy"] = final_pct(runs, "x_test_accuracy")
     return entry
 
 
