@@ -124,6 +124,15 @@ def adagrad_average(w, s, g, learning_rate, epsilon):
     return w - learning_rate * g / np.sqrt(s + epsilon), s
 
 
+def adagrad_old_s(w, s, g, learning_rate, epsilon):
+    return w - learning_rate * g / np.sqrt(s + epsilon), s + g * g
+
+
+def adagrad_sign(w, s, g, learning_rate, epsilon):
+    s = s + g * g
+    return w + learning_rate * g / np.sqrt(s + epsilon), s
+
+
 # --------------------------------------------------------------------------- 6.1 / 6.2
 
 
@@ -306,6 +315,8 @@ CASES = {
             (adagrad_eps_outside, "epsilon is outside the square root"),
             (adagrad_no_eps, "epsilon is missing"),
             (adagrad_average, "running SUM"),
+            (adagrad_old_s, "used the old s"),
+            (adagrad_sign, "sign error"),
         ],
     ),
     "adam": (

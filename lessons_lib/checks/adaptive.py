@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
 
-from ._core import check_against_reference
+from ._core import Mistake, check_against_reference
 
 __all__ = [
     "check_rmsprop_step",
@@ -48,21 +49,42 @@ def _rmsprop_reference(w, s, g, learning_rate, rho, epsilon, **flags):
     return opt.step(w, g), opt.state["velocity"]
 
 
-def _rmsprop_variant(*, eps_outside=False, swap=False, no_one_minus=False, old_s=False, sign=1.0):
+def _adagrad_reference(w, s, g, learning_rate, epsilon, **flags):
+    """Keras' Adagrad step; ``flags`` are the rule's (``epsilon_outside=True``: PyTorch's)."""
+    from ..optimizers import Adagrad
+
+    opt = Adagrad(learning_rate, epsilon=epsilon).variant(**flags)
+    opt.state["accumulator"] = np.array(s, dtype=float)
+    opt.iterations = 1  # a state carried over from earlier steps (AdaGrad does not use t)
+    return opt.step(w, g), opt.state["accumulator"]
+
+
+def _wrong_step(accumulate: Callable[..., Any], old_s: bool = False) -> Callable[..., Any]:
+    """A wrong 5.1/5.2 step: the new s from ``accumulate(s, g, **hyper)`` (a wrong average
+    or sum), and with ``old_s`` the step divided by the root of the *old* s."""
+
     @np.errstate(all="ignore")
-    def wrong(w, s, g, learning_rate, rho, epsilon):
-        if eps_outside:  # PyTorch's epsilon is a flag of the rule, not a copy of it
-            return _rmsprop_reference(w, s, g, learning_rate, rho, epsilon, epsilon_outside=True)
-        if swap:
-            s_new = (1 - rho) * s + rho * g * g
-        elif no_one_minus:
-            s_new = rho * s + g * g
-        else:
-            s_new = rho * s + (1 - rho) * g * g
-        d = s if old_s else s_new
-        return w - sign * learning_rate * g / np.sqrt(d + epsilon), s_new
+    def wrong(w, s, g, learning_rate, epsilon, **hyper):
+        s_new = accumulate(s, g, **hyper)
+        return w - learning_rate * g / np.sqrt((s if old_s else s_new) + epsilon), s_new
 
     return wrong
+
+
+def _epsilon_mistakes(reference: Callable[..., Any], no_eps: Callable[..., Any]) -> list[Mistake]:
+    """5.1's and 5.2's epsilon mistakes, each the rule itself: PyTorch's placement (the
+    rule's flag) and no epsilon at all."""
+    return [(_EPS_OUTSIDE, partial(reference, epsilon_outside=True)), (_NO_EPS, no_eps)]
+
+
+def _uphill(reference: Callable[..., Any]) -> Mistake:
+    """The sign error: the rule's step taken the other way, ``w + (w - w_rule)``."""
+
+    def wrong(**case):
+        new_w, new_s = reference(**case)
+        return 2 * case["w"] - new_w, new_s
+
+    return ("sign error: step against the gradient, w - learning_rate * g / ...", wrong)
 
 
 _EPS_OUTSIDE = (
@@ -81,51 +103,25 @@ def check_rmsprop_step(rmsprop_step: Callable[..., Any]) -> bool:
     from ..pitfalls import rmsprop_step_no_eps
 
     mistakes = [
-        (_EPS_OUTSIDE, _rmsprop_variant(eps_outside=True)),
-        (_NO_EPS, rmsprop_step_no_eps),
+        *_epsilon_mistakes(_rmsprop_reference, rmsprop_step_no_eps),
         (
             "rho and 1 - rho are swapped: the old average keeps the weight rho, "
             "s = rho * s + (1 - rho) * g**2",
-            _rmsprop_variant(swap=True),
+            _wrong_step(lambda s, g, rho: (1 - rho) * s + rho * g * g),
         ),
         (
             "the factor (1 - rho) on g**2 is missing: s = rho * s + (1 - rho) * g**2",
-            _rmsprop_variant(no_one_minus=True),
+            _wrong_step(lambda s, g, rho: rho * s + g * g),
         ),
         (
             "the step used the old s; update s first, then divide by sqrt(s_new + epsilon)",
-            _rmsprop_variant(old_s=True),
+            _wrong_step(lambda s, g, rho: rho * s + (1 - rho) * g * g, old_s=True),
         ),
-        (
-            "sign error: step against the gradient, w - learning_rate * g / ...",
-            _rmsprop_variant(sign=-1.0),
-        ),
+        _uphill(_rmsprop_reference),
     ]
     return check_against_reference(
         "5.1", rmsprop_step, _rmsprop_reference, _RMSPROP_CASES, mistakes
     )
-
-
-def _adagrad_reference(w, s, g, learning_rate, epsilon, **flags):
-    """Keras' Adagrad step; ``flags`` are the rule's (``epsilon_outside=True``: PyTorch's)."""
-    from ..optimizers import Adagrad
-
-    opt = Adagrad(learning_rate, epsilon=epsilon).variant(**flags)
-    opt.state["accumulator"] = np.array(s, dtype=float)
-    opt.iterations = 1  # a state carried over from earlier steps (AdaGrad does not use t)
-    return opt.step(w, g), opt.state["accumulator"]
-
-
-def _adagrad_variant(*, eps_outside=False, average=False, old_s=False, sign=1.0):
-    @np.errstate(all="ignore")
-    def wrong(w, s, g, learning_rate, epsilon):
-        if eps_outside:  # PyTorch's epsilon is a flag of the rule, not a copy of it
-            return _adagrad_reference(w, s, g, learning_rate, epsilon, epsilon_outside=True)
-        s_new = 0.9 * s + 0.1 * g * g if average else s + g * g
-        d = s if old_s else s_new
-        return w - sign * learning_rate * g / np.sqrt(d + epsilon), s_new
-
-    return wrong
 
 
 def check_adagrad_step(adagrad_step: Callable[..., Any]) -> bool:
@@ -135,21 +131,17 @@ def check_adagrad_step(adagrad_step: Callable[..., Any]) -> bool:
 
     cases = [{k: v for k, v in c.items() if k != "rho"} for c in _RMSPROP_CASES]
     mistakes = [
-        (_EPS_OUTSIDE, _adagrad_variant(eps_outside=True)),
-        (_NO_EPS, adagrad_step_no_eps),
+        *_epsilon_mistakes(_adagrad_reference, adagrad_step_no_eps),
         (
             "s must be the running SUM of squared gradients (AdaGrad never forgets); "
             "a moving average is RMSProp",
-            _adagrad_variant(average=True),
+            _wrong_step(lambda s, g: 0.9 * s + 0.1 * g * g),
         ),
         (
             "the step used the old s; add g**2 first, then divide by sqrt(s_new + epsilon)",
-            _adagrad_variant(old_s=True),
+            _wrong_step(lambda s, g: s + g * g, old_s=True),
         ),
-        (
-            "sign error: step against the gradient, w - learning_rate * g / ...",
-            _adagrad_variant(sign=-1.0),
-        ),
+        _uphill(_adagrad_reference),
     ]
     return check_against_reference("5.2", adagrad_step, _adagrad_reference, cases, mistakes)
 
