@@ -418,24 +418,32 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preview", action="store_true",
                         help="lessons 09-10 from the 2-epoch preview runs")  # fmt: skip
+    parser.add_argument("--lessons", type=int, nargs="+", default=[8, 9, 10],
+                        choices=[8, 9, 10],
+                        help="which summaries to remake (the others are kept)")  # fmt: skip
     args = parser.parse_args(argv)
-    summary = summarize()
-    pe.write_json(SUMMARY_FILE, summary)
+    if 8 in args.lessons:
+        summary = summarize()
+        pe.write_json(SUMMARY_FILE, summary)
+    else:
+        summary = json.loads(SUMMARY_FILE.read_text(encoding="utf-8"))
     files = [ROOT / "data" / f for f in summary["files"]] + [SUMMARY_FILE]
     for lesson, name in LESSON_FILES.items():
         path = ROOT / "data" / name
-        made = lesson_summary(lesson, preview=args.preview)
+        made = lesson_summary(lesson, preview=args.preview) if lesson in args.lessons else None
         if made is not None:
             pe.write_json(path, made)
             m = made["meta"]
             print(f"lesson {lesson}: {m['runs']} of {m['planned_runs']} runs"
                   f"{' (PREVIEW)' if args.preview else ''} -> {name}")  # fmt: skip
         elif path.exists():
-            print(f"lesson {lesson}: no finished runs; {name} kept as it is")
+            print(f"lesson {lesson}: {name} kept as it is")
         if path.exists():
             kept = json.loads(path.read_text(encoding="utf-8"))
             files += [ROOT / "data" / f for f in kept["files"]] + [path]
     update_sums(files)
+    if 8 not in args.lessons:
+        return
     meta = summary["meta"]
     print(f"{meta['runs']} runs, {meta['epochs']} epochs, {meta['wall_seconds'] / 3600:.2f} h -> "
           f"{SUMMARY_FILE.relative_to(ROOT)}; {len(files)} checksums in SHA256SUMS")  # fmt: skip

@@ -252,3 +252,32 @@ def test_validation_split_comes_from_training_images_only():
     np.testing.assert_array_equal(again.y_val, split.y_val)  # seeded
     with pytest.raises(ValueError, match="val_fraction"):
         prepare(((x, y), (xt, yt)), val_fraction=1.0)
+
+
+# --------------------------------------------------------------------------- lesson evidence
+@pytest.mark.parametrize("lesson", [9, 10])
+def test_committed_lesson_evidence_loads_with_its_documented_keys(lesson):
+    summary = data.load_lesson_evidence(lesson)
+    assert summary["meta"]["lesson"] == lesson
+    for curve in summary["curves"].values():
+        epochs = curve["epochs"]
+        assert len(curve["learning_rate_per_epoch"]) == epochs
+        for key in ("loss", "accuracy", "val_loss", "val_accuracy", "test_loss",
+                    "test_accuracy"):  # fmt: skip
+            assert len(curve["curves"][key]["mean"]) == epochs, key
+        acc = curve["curves"]["test_accuracy"]["mean"][-1]
+        assert acc is None or abs(100 * acc - curve["final"]["test_accuracy"]["mean"]) < 0.01
+
+
+def test_lesson_evidence_errors_say_what_to_do(tmp_path):
+    with pytest.raises(ValueError, match="lesson must be one of"):
+        data.load_lesson_evidence(8)
+    with pytest.raises(FileNotFoundError, match="precompute_evidence.py --lessons 9"):
+        data.load_lesson_evidence(9, data_dir=tmp_path)
+    (tmp_path / "evidence").mkdir()
+    (tmp_path / "evidence" / "lesson10_summary.json").write_text('{"meta": {}}')
+    (tmp_path / "SHA256SUMS").write_text(f"{'0' * 64}  evidence/lesson10_summary.json\n")
+    with pytest.raises(ValueError, match="differs from its checksum"):
+        data.load_lesson_evidence(10, data_dir=tmp_path)
+    (tmp_path / "SHA256SUMS").write_text("")  # not listed: read as it is
+    assert data.load_lesson_evidence(10, data_dir=tmp_path) == {"meta": {}}
