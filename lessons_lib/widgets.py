@@ -34,11 +34,8 @@ def log_slider(
         min=np.log10(low),
         max=np.log10(high),
         step=1 / steps_per_decade,
-        description=description,
-        continuous_update=False,
         readout_format=".3g",
-        style=_STYLE,
-        layout=_LAYOUT,
+        **_slider_look(description),
     )
 
 
@@ -49,11 +46,8 @@ def slider(description: str, value: float, low: float, high: float, step: float)
         min=low,
         max=high,
         step=step,
-        description=description,
-        continuous_update=False,
         readout_format=".3g",
-        style=_STYLE,
-        layout=_LAYOUT,
+        **_slider_look(description),
     )
 
 
@@ -64,10 +58,7 @@ def int_slider(description: str, value: int, low: int, high: int, step: int = 1)
         min=low,
         max=high,
         step=step,
-        description=description,
-        continuous_update=False,
-        style=_STYLE,
-        layout=_LAYOUT,
+        **_slider_look(description),
     )
 
 
@@ -78,6 +69,13 @@ def choice(description: str, options: Any, value: Any = None) -> W.Dropdown:
 
 _STYLE = {"description_width": "initial"}
 _LAYOUT = W.Layout(width="420px")
+
+
+def _slider_look(description: str) -> dict[str, Any]:
+    """What every slider shares: its label, one redraw per release (not per pixel of a
+    drag), full-width labels, a fixed width."""
+    return {"description": description, "continuous_update": False, "style": _STYLE,
+            "layout": _LAYOUT}  # fmt: skip
 
 
 class LiveFigure:

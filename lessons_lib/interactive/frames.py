@@ -49,6 +49,7 @@ __all__ = [
     "lesson_figure",
     "log_yaxis",
     "loss_lines",
+    "marker_handle",
     "nice_limit",
     "path_handles",
     "note",
@@ -149,45 +150,21 @@ def frame_legend(
     )
 
 
+def marker_handle(label: str, color: str, marker: str, size: float) -> Line2D:
+    """A legend entry that is one marker with a black edge (a start, an end, a minimum)."""
+    return handle(label, color, linestyle="", marker=marker, markeredgecolor="k",
+                  markersize=size)  # fmt: skip
+
+
 def path_handles(*paths: tuple[str, str]) -> list[Line2D]:
     """Legend entries for optimizer paths ``(name, colour)``, plus what the start (circle)
     and the end (square; X after a divergence) markers mean."""
-    marks = [
-        Line2D(
-            [],
-            [],
-            linestyle="",
-            marker="o",
-            color="0.6",
-            markeredgecolor="k",
-            markersize=10,
-            label="start",
-        ),
-        Line2D(
-            [],
-            [],
-            linestyle="",
-            marker="s",
-            color="0.6",
-            markeredgecolor="k",
-            markersize=10,
-            label="end",
-        ),
-    ]
+    marks = [marker_handle("start", "0.6", "o", 10), marker_handle("end", "0.6", "s", 10)]
     return [handle(name, color, marker="o", markersize=4) for name, color in paths] + marks
 
 
 def star_handle(label: str = "minimum") -> Line2D:
-    return Line2D(
-        [],
-        [],
-        linestyle="",
-        marker="*",
-        color="gold",
-        markeredgecolor="k",
-        markersize=18,
-        label=label,
-    )
+    return marker_handle(label, "gold", "*", 18)
 
 
 # --------------------------------------------------------------------------- frames

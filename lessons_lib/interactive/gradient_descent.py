@@ -32,6 +32,7 @@ from .frames import (
     handle,
     lesson_figure,
     loss_lines,
+    marker_handle,
     nice_limit,
     note,
     path_handles,
@@ -138,9 +139,7 @@ def _contraction_frame(top: float):
             handle("steep |1 − ηL|", "#CC79A7"),
             handle("rate: the worse", "k", linewidth=4, alpha=0.5),
             handle("best η = 2/(L+μ)", "0.4", linestyle="--", linewidth=1.2),
-            handle(
-                "your η", COLORS["gd"], linestyle="", marker="o", markersize=12, markeredgecolor="k"
-            ),
+            marker_handle("your η", COLORS["gd"], "o", 12),
         ],
         bottom=0.2,
     )
