@@ -12,6 +12,8 @@ Saves ``data/full_run_histories.json`` (or ``--out``): per optimizer its per-epo
 histories and wall time, and under ``meta`` the command, library versions, machine,
 load average and total wall time. The file is rewritten atomically after each optimizer,
 so an interrupted run keeps what finished (``--only`` re-runs some and keeps the rest).
+The machine description and the atomic write are ``precompute_evidence.py``'s, which
+remakes these runs with several seeds (this script keeps the stored run's format).
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ import json
 import os
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from precompute_evidence import cpu_model, write_json  # noqa: E402
 
 from lessons_lib.data import load_fashion_mnist  # noqa: E402
 from lessons_lib.interactive.capstone import FULL_RUN_FILE, live_progress  # noqa: E402
@@ -41,17 +45,6 @@ from lessons_lib.training import (  # noqa: E402
 
 #: the six of lesson 08's full run (AdamW is in the evidence runs only)
 SIX = [name for name in OPTIMIZERS if name != "AdamW"]
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def machine() -> dict:
@@ -70,19 +63,6 @@ def versions() -> dict:
 
     return {"numpy": numpy.__version__, "tensorflow": tensorflow.__version__,
             "keras": keras.__version__}  # fmt: skip
-
-
-def write_json(path: Path, payload: dict) -> None:
-    """Write to a temporary file in the same folder, then os.replace (atomic)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(payload, fh, indent=1)
-            fh.write("\n")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def rounded(history: dict) -> dict:

@@ -398,3 +398,50 @@ def test_clean_rounds_floats_keeps_integers_and_drops_nan():
                     "n": np.float32(0.5)})  # fmt: skip
     assert out == {"a": [0.123457, None, None], "shape": [784, 1024], "n": 0.5}
     assert isinstance(out["shape"][0], int)
+
+
+def test_sweep_extends_past_an_edge_winner_until_it_is_interior(tmp_path, monkeypatch):
+    pe = _pe()
+    monkeypatch.setattr(pe, "RUNS_DIR", tmp_path)
+
+    def write(step, score):
+        cfg = pe.sweep_job("SGD", step)
+        hist = {"val_accuracy": [score] * cfg["epochs"]}
+        pe.write_json(pe.run_path(cfg), {"config": cfg, "history": hist})
+
+    for step, score in zip(pe.SWEEP_STEPS, (0.60, 0.70, 0.80, 0.85, 0.87), strict=True):
+        write(step, score)  # rising: the largest rate wins
+    _, todo = pe.sweep_state("SGD")
+    assert [c["learning_rate"] for c in todo] == [pytest.approx(0.01 * 10**1.5)]
+    assert pe.chosen_learning_rate("SGD") is None  # not chosen while the edge is open
+    write(3, 0.88)
+    assert pe.sweep_state("SGD")[1][0]["learning_rate"] == pytest.approx(1.0)  # still rising
+    write(4, 0.10)  # diverged: 0.316 (step 3) is interior now
+    assert pe.sweep_state("SGD")[1] == []
+    assert pe.chosen_learning_rate("SGD") == pytest.approx(0.01 * 10**1.5, rel=1e-5)
+    assert pe.sweep_extension_jobs()[0]["optimizer"] != "SGD"
+
+
+def test_sweep_extension_stops_after_max_extension(tmp_path, monkeypatch):
+    pe = _pe()
+    monkeypatch.setattr(pe, "RUNS_DIR", tmp_path)
+    for step in range(pe.SWEEP_STEPS[0] - pe.MAX_EXTENSION, pe.SWEEP_STEPS[-1] + 1):
+        cfg = pe.sweep_job("Adam", step)
+        hist = {"val_accuracy": [0.9 - 0.01 * step] * cfg["epochs"]}  # smaller is better
+        pe.write_json(pe.run_path(cfg), {"config": cfg, "history": hist})
+    assert pe.sweep_state("Adam")[1] == []  # the cap: no further run asked for
+    lowest = 0.001 * 10 ** ((pe.SWEEP_STEPS[0] - pe.MAX_EXTENSION) / 2)
+    assert pe.chosen_learning_rate("Adam") == pytest.approx(lowest, rel=1e-5)
+
+
+def test_lesson_jobs_have_their_own_files_and_schedules():
+    pe = _pe()
+    nine, ten = pe.lesson09_jobs(), pe.lesson10_jobs()
+    assert len(nine) == 4 * len(pe.L09_SEEDS) and len(ten) == len(pe.LESSON10) * len(pe.L10_SEEDS)
+    names = [pe.run_name(j) for j in nine + ten + pe.first_jobs()]
+    assert len(set(names)) == len(names)
+    cosine = [j for j in nine if j["schedule"] is not None]
+    assert len(cosine) == len(nine) // 2 and all("cosine" in pe.run_name(j) for j in cosine)
+    # a lesson-08 file (no lesson key) is not a lesson-10 run of the same optimizer
+    adam10 = next(j for j in ten if j["optimizer"] == "Adam")
+    assert pe.run_name(adam10).startswith("L10_")
