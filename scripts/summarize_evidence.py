@@ -155,6 +155,15 @@ def sweep() -> dict:
             "complete": chosen is not None,
             "chosen": chosen,
             "at_edge": chosen is not None and chosen in (rates[0], rates[-1]),
+            # rates the sweep added past an edge winner (precompute_evidence.sweep_state)
+            "extensions": [
+                lr
+                for lr in rates
+                if not any(
+                    math.isclose(lr, pe.DEFAULT_LR[name] * f, rel_tol=1e-5)
+                    for f in (*pe.SWEEP_FACTORS, 1.0)
+                )
+            ],
         }
     return out
 
