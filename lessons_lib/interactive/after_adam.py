@@ -16,6 +16,8 @@ Every optimizer here is a :mod:`lessons_lib.optimizers` class (a Keras twin over
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -61,6 +63,7 @@ __all__ = [
     "INTERACTIVE",
     "LR_GRID",
     "NAMES",
+    "SAMPLE_RATES",
     "RACE",
     "RACE_OBJECTIVES",
     "RACE_STEPS",
@@ -76,6 +79,7 @@ __all__ = [
     "decay_controls",
     "decay_figure",
     "decay_runs",
+    "decay_settled",
     "family_tree_figure",
     "lamb_controls",
     "lamb_figure",
@@ -90,6 +94,7 @@ __all__ = [
     "muon_singular_values",
     "nadam_controls",
     "nadam_figure",
+    "one_blas_thread",
     "race_controls",
     "race_figure",
     "race_runs",
@@ -448,6 +453,13 @@ def decay_runs(seed: int = 0) -> dict[str, np.ndarray]:
     return out
 
 
+def decay_settled(weight_decay: float = 0.1) -> dict[str, np.ndarray]:
+    """Where each method's mean weights settle at a decay value of :data:`DECAY_GRID`:
+    the mean over the last half of :func:`decay_runs` (noisy coordinate first)."""
+    i = _decay_index(float(weight_decay))
+    return {name: means[DECAY_STEPS // 2 :, i].mean(axis=0) for name, means in decay_runs().items()}
+
+
 def _decay_index(weight_decay: float) -> int:
     on_grid = np.flatnonzero(np.isclose(DECAY_GRID, weight_decay, rtol=1e-6))
     if not on_grid.size:
@@ -480,7 +492,7 @@ def decay_figure(weight_decay: float = 0.1) -> Figure:
     runs = decay_runs()
     i = _decay_index(float(weight_decay))
     fig, (ax, ax2) = framed("lesson10-decay", _decay_frame)
-    tail = slice(DECAY_STEPS // 2, None)
+    tail = slice(DECAY_STEPS // 2, None)  # as decay_settled
     for name, means in runs.items():
         for k, style in enumerate(("-", "--")):
             ax.plot(means[:, i, k], style, color=COLOR[name], lw=2)
@@ -554,7 +566,7 @@ def lamb_controls() -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- Adafactor
-SIZES = (4, 8, 16, 32, 64, 128, 256, 512, 1024)
+SIZES = (4, 8, 16, 32, 64, 128, 256, 512)
 MEMORY_NAMES = ("Adam", "Lion", "Adafactor", "Muon", "SF-AdamW")
 
 
@@ -572,7 +584,7 @@ def _adafactor_frame():
     fig, (ax, ax2) = lesson_figure(2, figsize=(13.0, 5.6), width_ratios=(1.3, 1))
     log_xaxis(ax)
     log_yaxis(ax)
-    ax.set(xlim=(3, 1400), ylim=(1e-3, 4.0), xlabel="d (a d × d weight matrix)",
+    ax.set(xlim=(3, 700), ylim=(1e-3, 4.0), xlabel="d (a d × d weight matrix)",
            ylabel="state numbers per parameter")  # fmt: skip
     ax2.set(xlim=(-0.6, len(MEMORY_NAMES) - 0.4), ylim=(0, 2.4), ylabel="per parameter")
     ax2.set_xticks(range(len(MEMORY_NAMES)), MEMORY_NAMES, rotation=20)
@@ -872,21 +884,70 @@ def race_controls() -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- Fashion-MNIST
+#: learning rates of the sample comparison that are not Keras' defaults
+SAMPLE_RATES = {"Adadelta": 1.0}  # the paper's: Keras' 0.001 barely moves (section 2)
+
+
+def _openblas_threads() -> tuple[Any, Any] | None:
+    """``(set, get)`` of the OpenBLAS bundled with NumPy's wheels, or None (another BLAS)."""
+    import ctypes
+    import glob
+    import os
+
+    root = os.path.dirname(os.path.dirname(np.__file__))
+    for path in glob.glob(os.path.join(root, "numpy.libs", "*openblas*")) + glob.glob(
+        os.path.join(os.path.dirname(np.__file__), ".dylibs", "*openblas*")
+    ):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for suffix in ("64_", ""):
+            for prefix in ("scipy_openblas", "openblas"):
+                setter = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
+                getter = getattr(lib, f"openblas_get_num_threads{suffix}", None) or getattr(
+                    lib, f"{prefix}_get_num_threads{suffix}", None)  # fmt: skip
+                if setter is not None and getter is not None:
+                    return setter, getter
+    return None
+
+
+@contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Run NumPy's matrix products on one thread inside the block (a no-op where NumPy's BLAS
+    is not the bundled OpenBLAS). On a shared or busy machine two BLAS threads per small
+    product wait for each other: the sample comparison then runs 30x slower (measured);
+    with one thread its time no longer depends on the load."""
+    threads = _openblas_threads()
+    if threads is None:
+        yield
+        return
+    setter, getter = threads
+    before = int(getter())
+    setter(1)
+    try:
+        yield
+    finally:
+        setter(before)
+
+
 def sample_results(names: Any = NAMES, seeds: Any = (0, 1, 2),
-                   epochs: int = 3) -> dict[str, dict[str, np.ndarray]]:  # fmt: skip
-    """Train :func:`lessons_lib.mlp.train_mlp` with each optimizer (Keras' defaults) for
-    each seed: ``{name: {"test_accuracy": (seeds,), "test_loss": (seeds,), "train_loss":
-    (seeds, epochs)}}`` after the last epoch."""
+                   epochs: int = 2) -> dict[str, dict[str, np.ndarray]]:  # fmt: skip
+    """Train :func:`lessons_lib.mlp.train_mlp` with each optimizer (Keras' defaults, except
+    :data:`SAMPLE_RATES`) for each seed: ``{name: {"test_accuracy": (seeds,), "test_loss":
+    (seeds,), "train_loss": (seeds, epochs)}}`` after the last epoch."""
     from ..mlp import train_mlp
 
     out = {}
-    for name in names:
-        hist = [train_mlp(make_optimizer(name), epochs=epochs, seed=int(s)) for s in seeds]
-        out[name] = {
-            "test_accuracy": np.array([h.test_accuracy[-1] for h in hist]),
-            "test_loss": np.array([h.test_loss[-1] for h in hist]),
-            "train_loss": np.array([h.train_loss for h in hist]),
-        }
+    with one_blas_thread():
+        for name in names:
+            hist = [train_mlp(make_optimizer(name, SAMPLE_RATES.get(name)), epochs=epochs,
+                              seed=int(s)) for s in seeds]  # fmt: skip
+            out[name] = {
+                "test_accuracy": np.array([h.test_accuracy[-1] for h in hist]),
+                "test_loss": np.array([h.test_loss[-1] for h in hist]),
+                "train_loss": np.array([h.train_loss for h in hist]),
+            }
     return out
 
 
