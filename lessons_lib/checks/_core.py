@@ -12,7 +12,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["check_against_reference", "Mistake", "RTOL", "ATOL"]
+__all__ = [
+    "ATOL",
+    "Mistake",
+    "RTOL",
+    "check_against_reference",
+    "check_prediction",
+    "choice_problem",
+    "number_problem",
+]
 
 Mistake = tuple[str, Callable[..., Any]]  # (message, wrong implementation)
 RTOL, ATOL = 1e-5, 1e-7  # justified in check_against_reference's docstring
@@ -100,5 +108,56 @@ def _verdict(exercise, student, reference, cases, mistakes, rtol, atol) -> bool:
 def _describe(case: dict[str, Any]) -> str:
     parts = [f"{k}={v:g}" for k, v in case.items() if isinstance(v, (int, float))]
     return ", ".join(parts) or "array inputs"
+
+
+# --------------------------------------------------------------------------- predictions
+_COMMITTED = "prediction committed; the next cell shows what actually happens"
+
+
+def _value(predict: Any) -> Any:
+    """The learner's prediction: ``predict()`` if it is callable, else ``predict``."""
+    return predict() if callable(predict) else predict
+
+
+def check_prediction(exercise: str, predict: Any, problem: Callable[[Any], str]) -> bool:
+    """A predict-then-verify exercise: PASSED once a valid prediction is committed.
+
+    ``predict`` is the learner's answer or a function returning it; ``problem(value)``
+    returns "" for a valid answer, else what is wrong with it. Right or wrong, a valid
+    prediction passes with the same line: the cell after the check shows the truth, and
+    being surprised there is the point of the exercise. A stub that raises
+    NotImplementedError is NOT ATTEMPTED.
+    """
+    try:
+        value = _value(predict)
+    except NotImplementedError as err:
+        print(f"NOT ATTEMPTED exercise {exercise}: {err}")
+        return False
+    except Exception as err:  # the learner's code may fail in any way
+        print(f"FAILED exercise {exercise}: your prediction raised {type(err).__name__}: {err}")
+        return False
+    why = problem(value)
+    if why:
+        print(f"FAILED exercise {exercise}: {why}")
+        return False
+    print(f"PASSED exercise {exercise}: {_COMMITTED}")
+    return True
+
+
+def number_problem(value: Any, what: str) -> str:
+    """Empty if ``value`` is one finite number >= 0, else what is wrong with it."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+        return f"return one number ({what}), not {type(value).__name__} {value!r}"
+    if not np.isfinite(value) or value < 0:
+        return f"{what} is a number >= 0; you returned {value!r}"
+    return ""
+
+
+def choice_problem(value: Any, choices: tuple[str, ...]) -> str:
+    """Empty if ``value`` is one of ``choices`` (case and spaces ignored), else what is wrong."""
+    names = ", ".join(repr(c) for c in choices)
+    if not isinstance(value, str) or value.strip().lower() not in {c.lower() for c in choices}:
+        return f"return one of {names} (a string); you returned {value!r}"
+    return ""
 
 
