@@ -41,7 +41,7 @@ from .frames import (
 
 __all__ = [
     "INTERACTIVE",
-    "OBJECTIVES",
+    "OBJECTIVE_CHOICES",
     "adam_controls",
     "adam_figure",
     "amsgrad_steps",
@@ -51,7 +51,7 @@ __all__ = [
     "step_ratio",
 ]
 
-OBJECTIVES = ("quadratic", "rosenbrock", "beale", "saddle", "himmelblau")
+OBJECTIVE_CHOICES = ("quadratic", "rosenbrock", "beale", "saddle", "himmelblau")
 _NO_BC = "0.45"  # colour of the uncorrected variant
 
 
@@ -97,7 +97,8 @@ def adam_figure(
         "no bias correction": run(adam.variant(bias_correction=False), obj, steps=steps),
     }
     colors = {"Adam": COLORS["adam"], "no bias correction": _NO_BC}
-    fig, (ax, ax2) = framed("lesson06-adam", _adam_frame, (objective,), [(o,) for o in OBJECTIVES])
+    every = [(o,) for o in OBJECTIVE_CHOICES]
+    fig, (ax, ax2) = framed("lesson06-adam", _adam_frame, (objective,), every)
     t = np.arange(1, steps + 1)
     for name, traj in runs.items():
         draw_path(ax, traj, name, color=colors[name])
@@ -113,7 +114,7 @@ def adam_figure(
 def adam_controls() -> dict[str, Any]:
     """Objective, learning rate (log), both betas, epsilon (log), steps."""
     return {
-        "objective": choice("objective", OBJECTIVES, "quadratic"),
+        "objective": choice("objective", OBJECTIVE_CHOICES, "quadratic"),
         "learning_rate": log_slider("learning rate η", 0.3, 1e-4, 3.0),
         "beta_1": slider("β₁", 0.9, 0.0, 0.99, 0.01),
         "beta_2": slider("β₂", 0.999, 0.8, 0.9999, 0.0001),

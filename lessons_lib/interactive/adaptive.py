@@ -39,7 +39,7 @@ from .frames import (
 __all__ = [
     "BOWL",
     "EPS_PLACES",
-    "OBJECTIVES",
+    "OBJECTIVE_CHOICES",
     "INTERACTIVE",
     "adaptive_controls",
     "adaptive_figure",
@@ -52,7 +52,7 @@ __all__ = [
 
 #: the lesson's axis-scaled problem: curvature 1 along y, 1/50 along x
 BOWL = quadratic(kappa=50.0)
-OBJECTIVES = ("stretched bowl", "rosenbrock", "beale", "saddle", "himmelblau")
+OBJECTIVE_CHOICES = ("stretched bowl", "rosenbrock", "beale", "saddle", "himmelblau")
 EPS_PLACES = ("inside √ (Keras)", "outside √ (PyTorch)")
 
 
@@ -150,7 +150,7 @@ def adaptive_figure(
         opt = make_adaptive(name, learning_rate, epsilon, inside, rho)
         runs[label] = run(opt, obj, steps=steps)
     fig, (ax, ax2) = framed(
-        "lesson05-adaptive", _adaptive_frame, (objective,), [(o,) for o in OBJECTIVES]
+        "lesson05-adaptive", _adaptive_frame, (objective,), [(o,) for o in OBJECTIVE_CHOICES]
     )
     for label, traj in runs.items():
         draw_path(ax, traj, label, color=COLORS[label.lower()])
@@ -172,7 +172,7 @@ def adaptive_figure(
 def adaptive_controls() -> dict[str, Any]:
     """Objective, learning rate, rho, epsilon (log) and its place, loss scale (log), steps."""
     return {
-        "objective": choice("objective", OBJECTIVES, OBJECTIVES[0]),
+        "objective": choice("objective", OBJECTIVE_CHOICES, OBJECTIVE_CHOICES[0]),
         "learning_rate": log_slider("learning rate η", 0.5, 1e-3, 3.0),
         "rho": slider("RMSProp ρ", 0.9, 0.0, 0.999, 0.001),
         "epsilon": log_slider("epsilon ε", 1e-7, 1e-10, 1.0),

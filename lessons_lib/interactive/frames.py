@@ -287,7 +287,7 @@ class FramedFigure(LessonFigure):
 _FRAMES: OrderedDict[Hashable, Frame] = OrderedDict()
 _POOLS: dict[str, list[FramedFigure]] = {}  # per figure: the figures handed out lately
 _FAMILIES: set[str] = set()  # figures whose frames are all built
-MAX_FRAMES = 48  # about 1.5 MB each
+CACHED_FRAMES = 48  # frames kept in memory, about 1.5 MB each
 POOL_SIZE = 3
 
 
@@ -296,7 +296,7 @@ def _frame(key: Hashable, build: Callable[[], tuple[Figure, Sequence[Axes]]]) ->
         _FRAMES.move_to_end(key)
     else:
         _FRAMES[key] = Frame(*build())
-        if len(_FRAMES) > MAX_FRAMES:
+        if len(_FRAMES) > CACHED_FRAMES:
             _FRAMES.popitem(last=False)
     return _FRAMES[key]
 

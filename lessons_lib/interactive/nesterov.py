@@ -36,7 +36,7 @@ from .frames import (
 
 __all__ = [
     "INTERACTIVE",
-    "OBJECTIVES",
+    "OBJECTIVE_CHOICES",
     "contraction",
     "lookahead_picture",
     "overshoot_controls",
@@ -44,7 +44,7 @@ __all__ = [
     "stability_limit",
 ]
 
-OBJECTIVES = ("quadratic", "rosenbrock", "beale", "saddle", "himmelblau")
+OBJECTIVE_CHOICES = ("quadratic", "rosenbrock", "beale", "saddle", "himmelblau")
 STEP_RANGES = (60, 200)  # x ranges of the loss panel (the steps slider goes to 200)
 GAP_RANGE = (1e-12, 1e5)  # y range of every f - f* panel
 
@@ -82,7 +82,7 @@ def _overshoot_frame(objective: str, xmax: float):
     return fig, (ax, ax2)
 
 
-_FRAME_KEYS = [(o, x) for o in OBJECTIVES for x in STEP_RANGES]
+_FRAME_KEYS = [(o, x) for o in OBJECTIVE_CHOICES for x in STEP_RANGES]
 
 
 def overshoot_figure(
@@ -118,7 +118,7 @@ def overshoot_figure(
 def overshoot_controls() -> dict[str, Any]:
     """Objective, learning rate (log), momentum and number of steps."""
     return {
-        "objective": choice("objective", OBJECTIVES, "quadratic"),
+        "objective": choice("objective", OBJECTIVE_CHOICES, "quadratic"),
         "learning_rate": log_slider("learning rate η", 0.5, 1e-4, 2.0),
         "momentum": slider("momentum β", 0.9, 0.0, 0.99, 0.01),
         "steps": int_slider("steps", 60, 5, 200, 5),
