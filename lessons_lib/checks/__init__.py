@@ -39,6 +39,11 @@ from .gradient_descent import check_gd_step, check_max_stable_lr, reveal_fastest
 from .momentum import check_momentum_step, check_optimal_momentum, reveal_regime
 from .nesterov import check_keras_nesterov_step, check_nesterov_step, reveal_nesterov_limit
 from .race import check_saddle_prediction, check_steps_to_reach, check_tuned_rate
+from .schedules import (
+    check_settled_step_prediction,
+    check_torch_momentum_step,
+    check_warmup_cosine,
+)
 
 __all__ = [
     "check_against_reference",
@@ -72,4 +77,7 @@ __all__ = [
     "check_trust_ratio_step",
     "check_decay_prediction",
     "reveal_decay",
+    "check_warmup_cosine",
+    "check_torch_momentum_step",
+    "check_settled_step_prediction",
 ]
