@@ -26,6 +26,10 @@ in Keras. The test figures are taken at the trained weights, except for an optim
 an ``average`` method (schedule-free AdamW): there at the average, as its paper evaluates
 (Keras never switches, see :mod:`lessons_lib.rules.schedule_free_adamw`).
 
+The products are small (a batch of 64 against 784 x 64 weights), so NumPy's BLAS runs them
+on one thread here: with two threads on a busy laptop or a shared machine the threads wait
+for each other and a run takes 3 to 30 times longer (``benchmarks/bench_mlp.py`` measures).
+
 Everything is seeded: the same seed gives the same numbers on one machine, and numbers
 equal to rounding on another.
 """
@@ -36,6 +40,7 @@ import copy
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .data import load_sample
 from .optimizers import Optimizer
@@ -148,6 +153,13 @@ def train_mlp(
     opts = {name: copy.deepcopy(optimizer) for name in params}
     for opt in opts.values():
         opt.reset()
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _train(params, opts, (x_train, y_train, x_test, y_test), epochs, batch_size, rng)
+
+
+def _train(params: Params, opts: dict[str, Optimizer], data: tuple[np.ndarray, ...],
+           epochs: int, batch_size: int, rng: np.random.Generator) -> MLPHistory:  # fmt: skip
+    x_train, y_train, x_test, y_test = data
     steps = -(-len(x_train) // batch_size)
     step_loss, rates = np.full(epochs * steps, np.nan), np.full(epochs * steps, np.nan)
     per_epoch = np.full((3, epochs), np.nan)

@@ -116,3 +116,21 @@ def test_bad_arguments_say_what_to_pass(kwargs, message):
 def test_a_non_lessons_optimizer_is_refused_with_a_pointer():
     with pytest.raises(TypeError, match="lessons_lib.optimizers"):
         mlp.train_mlp("adam")
+
+
+def test_training_runs_blas_on_one_thread_and_restores_it():
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+
+    seen = []
+
+    def schedule(step):
+        seen.append(blas_threads())
+        return 0.01
+
+    before = blas_threads()
+    mlp.train_mlp(SGD(schedule), epochs=1, hidden=8)
+    assert seen and all(threads == [1] * len(before) for threads in seen)
+    assert blas_threads() == before
