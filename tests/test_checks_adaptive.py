@@ -499,6 +499,21 @@ def test_every_valid_prediction_passes_with_the_same_line(check, answers, capsys
     assert len(lines) == 1 and next(iter(lines)).startswith("PASSED exercise ")
 
 
+def test_a_prediction_that_crashes_or_is_a_stub_gets_its_verdict(capsys):
+    def crashes():
+        return 1 / 0
+
+    def stub():
+        raise NotImplementedError("predict here")
+
+    assert checks.check_jitter_prediction(crashes) is False
+    assert capsys.readouterr().out == (
+        "FAILED exercise 5.3: your prediction raised ZeroDivisionError: division by zero\n"
+    )
+    assert checks.check_jitter_prediction(stub) is False
+    assert capsys.readouterr().out == "NOT ATTEMPTED exercise 5.3: predict here\n"
+
+
 def test_tuned_rate_passes_with_the_same_line_for_any_good_rate(capsys):
     for rate in (0.037, 0.0385, 0.040, 0.041):
         assert checks.check_tuned_rate(lambda r=rate: r) is True

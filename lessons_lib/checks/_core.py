@@ -79,15 +79,26 @@ def check_against_reference(
         return _verdict(exercise, student, reference, cases, mistakes, rtol, atol)
 
 
+_FAILED = object()  # what attempt() returns when the learner's code did not give a value
+
+
+def attempt(exercise: str, call: Callable[[], Any], what: str) -> Any:
+    """``call()``, the learner's code; if it raises, print the verdict and return
+    :data:`_FAILED`: NOT ATTEMPTED for the stub's NotImplementedError, else FAILED with
+    ``what`` ("case 2", "your prediction") and the error."""
+    try:
+        return call()
+    except NotImplementedError as err:
+        print(f"NOT ATTEMPTED exercise {exercise}: {err}")
+    except Exception as err:  # the learner's code may fail in any way
+        print(f"FAILED exercise {exercise}: {what} raised {type(err).__name__}: {err}")
+    return _FAILED
+
+
 def _verdict(exercise, student, reference, cases, mistakes, rtol, atol) -> bool:
     for i, case in enumerate(cases, start=1):
-        try:
-            got = student(**_copy(case))
-        except NotImplementedError as err:
-            print(f"NOT ATTEMPTED exercise {exercise}: {err}")
-            return False
-        except Exception as err:  # the learner's code may fail in any way
-            print(f"FAILED exercise {exercise}: case {i} raised {type(err).__name__}: {err}")
+        got = attempt(exercise, lambda case=case: student(**_copy(case)), f"case {i}")
+        if got is _FAILED:
             return False
         want = reference(**_copy(case))
         if _close(got, want, rtol, atol):
@@ -128,13 +139,8 @@ def check_prediction(exercise: str, predict: Any, problem: Callable[[Any], str])
     being surprised there is the point of the exercise. A stub that raises
     NotImplementedError is NOT ATTEMPTED.
     """
-    try:
-        value = _value(predict)
-    except NotImplementedError as err:
-        print(f"NOT ATTEMPTED exercise {exercise}: {err}")
-        return False
-    except Exception as err:  # the learner's code may fail in any way
-        print(f"FAILED exercise {exercise}: your prediction raised {type(err).__name__}: {err}")
+    value = attempt(exercise, lambda: _value(predict), "your prediction")
+    if value is _FAILED:
         return False
     why = problem(value)
     if why:
