@@ -187,3 +187,19 @@ def test_9_pitfall_numbers():
     wrong = CosineDecay(0.0, decay_steps=1000, warmup_target=1.0, warmup_steps=100)
     right = CosineDecay(0.0, decay_steps=900, warmup_target=1.0, warmup_steps=100)
     assert round(wrong(999), 3) == 0.025 and right(999) < 1e-5
+
+
+def test_2_the_noise_sets_the_level_the_schedule_the_ratio():
+    ratios = []
+    for sigma in (0.1, 1.0, 3.0):
+        const = L.noisy_runs(0.3, sigma).losses[-1].mean()
+        cos = L.noisy_runs(L.make_schedule("cosine"), sigma).losses[-1].mean()
+        ratios.append(const / cos)
+    assert [round(r, 1) for r in ratios] == [7.8, 7.8, 7.8]
+
+
+def test_3_settled_step_does_not_depend_on_beta2_and_grows_with_the_signal():
+    for beta_2 in (0.9, 0.99, 0.9999):
+        assert round(L.adam_noise_steps(0.9, beta_2, 1e-7, 0.0)[-500:].mean(), 2) == 0.18
+    settled = [L.adam_noise_steps(0.9, 0.999, 1e-7, m)[-500:].mean() for m in (0.5, 1.0, 2.0)]
+    assert settled[0] < settled[1] < settled[2] < 1 and settled[2] > 0.85

@@ -193,7 +193,7 @@ def _schedule_frame(top: float):
     fig, (ax, ax2) = lesson_figure(2, figsize=(13.0, 5.6))
     ax.set(xlim=(0, STEPS), ylim=(0, top), xlabel="step t", ylabel="learning rate η_t")
     log_yaxis(ax2)
-    ax2.set(xlim=(0, STEPS), ylim=(1e-3, 1e2), xlabel="step t",
+    ax2.set(xlim=(0, STEPS), ylim=(1e-6, 1e2), xlabel="step t",
             ylabel=f"mean loss of {RUNS} noisy runs")  # fmt: skip
     frame_legend(fig, [handle("constant η", "0.55", linestyle="--"),
                        handle("schedule", COLORS["sgd"]),
@@ -229,14 +229,14 @@ def schedule_figure(
     ax.plot(steps, np.full(STEPS + 1, learning_rate), "--", color="0.55")
     ax.plot(steps[:-1], rates[:-1], color=COLORS["sgd"])
     title(ax, _describe(sched), fontsize=11)
-    const = np.clip(_constant_loss(float(learning_rate), float(noise)), 1e-3, 1e2)
+    const = np.clip(_constant_loss(float(learning_rate), float(noise)), 1e-6, 1e2)
     traj = noisy_runs(sched, noise)
-    loss = np.clip(mean_loss(traj), 1e-3, 1e2)
+    loss = np.clip(mean_loss(traj), 1e-6, 1e2)
     floor = noise_floor(learning_rate, noise)
     ax2.plot(steps, const, "--", color="0.55")
     ax2.plot(steps, loss, color=COLORS["sgd"])
     if np.isfinite(floor):
-        ax2.axhline(min(max(floor, 1e-3), 1e2), color="0.3", ls=":", lw=2)
+        ax2.axhline(min(max(floor, 1e-6), 1e2), color="0.3", ls=":", lw=2)
     title(ax2, f"noise σ = {noise:.3g}; at step {STEPS}: constant {const[-1]:.3g}, "
                f"schedule {loss[-1]:.3g}", fontsize=13)  # fmt: skip
     if traj.diverged.any():
