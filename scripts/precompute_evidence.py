@@ -56,8 +56,10 @@ then ``os.replace``), so an interrupted job loses only the run in progress: star
 script again and it skips what is finished. ``--jobs N`` trains N runs side by side in
 separate processes with ``cores // N`` TensorFlow threads each. Each file records the
 configuration, library versions, processor, git commit, load average and wall and CPU
-time. The queue: lesson 08's phases 1-4 (with the sweep's extensions), lessons 09 and 10,
-then lesson 08's tuned runs. ``scripts/summarize_evidence.py`` then aggregates whatever
+time. The queue, by value per hour so that stopping early costs least: lesson 08's phases
+1-4 (with the sweep's extensions), seeds 0-1 of lessons 09 and 10 (Muon, ten times dearer
+per epoch, last, seed 0), seeds 0-2 of lesson 08's tuned runs, lesson 09's seed 2, the
+other tuned seeds, Muon's seed 1. ``scripts/summarize_evidence.py`` then aggregates whatever
 exists into ``data/evidence_summary.json`` (lesson 08) and
 ``data/evidence/lesson09_summary.json``, ``lesson10_summary.json``, and adds the checksums
 to ``data/SHA256SUMS``.
@@ -274,9 +276,9 @@ def chosen_learning_rate(name: str) -> float | None:
     return max(runs, key=lambda lr: sweep_score(runs[lr]))
 
 
-def tuned_jobs() -> list[dict]:
+def tuned_jobs(seeds: tuple[int, ...] = TUNED_SEEDS) -> list[dict]:
     jobs = []
-    for seed in TUNED_SEEDS:
+    for seed in seeds:
         for name in OPTIMIZERS:
             lr = chosen_learning_rate(name)
             if lr is not None:
@@ -632,15 +634,17 @@ def queue(lessons: list[int], preview: bool) -> list[tuple[str, object]]:
     if preview:
         return stages + [("lesson 09", lesson09_jobs(True))] * (9 in lessons) + [
             ("lesson 10", lesson10_jobs(True))] * (10 in lessons)  # fmt: skip
-    # seeds 0-1 of both lessons first, then the third seed of 09 and the costly runs
+    # by value per hour, so that stopping the job early costs the least: two seeds of
+    # every curve, then three of lesson 08's tuned rows, then the remaining seeds
     if 9 in lessons:
         stages.append(("lesson 09, seeds 0-1", lesson09_jobs(seeds=L09_SEEDS[:2])))
     if 10 in lessons:
         stages.append(("lesson 10 but Muon", lesson10_jobs(costly=False)))
+        stages.append(("lesson 10 Muon, seed 0", lesson10_jobs(seeds=(0,), costly=True)))
+    if 8 in lessons:
+        stages.append(("lesson 08 tuned, seeds 0-2", lambda: tuned_jobs(TUNED_SEEDS[:3])))
     if 9 in lessons:
         stages.append(("lesson 09, seed 2+", lesson09_jobs(seeds=L09_SEEDS[2:])))
-    if 10 in lessons:
-        stages.append(("lesson 10 Muon, seed 0", lesson10_jobs(seeds=(0,), costly=True)))
     if 8 in lessons:
         stages.append(("lesson 08 tuned", tuned_jobs))
     if 10 in lessons:
@@ -689,7 +693,7 @@ def main(argv: list[str] | None = None) -> None:
             # the sweep's extensions are found one grid at a time: ask again until none
             if not (callable(jobs) and label == "sweep extensions" and ran):
                 break
-        if label == "lesson 08 tuned":
+        if label.startswith("lesson 08 tuned"):
             print(f"tuned learning rates: { {n: chosen_learning_rate(n) for n in OPTIMIZERS} }",
                   flush=True)  # fmt: skip
     print(f"total {time.perf_counter() - start:.0f} s", flush=True)
