@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import inspect
 import itertools
+import re
+from pathlib import Path
 
 import ipywidgets as W
 import numpy as np
@@ -263,3 +265,32 @@ def test_loss_lines_notes_each_diverged_run():
     frames.frame_losses(ax, 20)
     notes = frames.loss_lines(ax, [("ok", ok, "C0"), ("bad", bad, "C1")])
     assert notes == ["bad: diverged at step 2"] and len(_x_marks(ax)) == 1
+
+
+# --------------------------------------------------------------------------- the guard
+LESSONS_DIR = Path(frames.__file__).parent
+TESTS_DIR = Path(__file__).parent
+
+
+def _imports_module(test_source: str, name: str) -> bool:
+    """The test imports ``lessons_lib.interactive.<name>`` (any import form)."""
+    pattern = "|".join([
+        rf"lessons_lib\.interactive\.{name}\b",  # import lessons_lib.interactive.x
+        rf"lessons_lib\.interactive import[^(\n]*\b{name}\b",  # from ... import a, x
+        rf"lessons_lib\.interactive import \([^)]*\b{name}\b",  # from ... import (\n x,
+    ])  # fmt: skip
+    return re.search(pattern, test_source) is not None
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(p.stem for p in LESSONS_DIR.glob("*.py") if p.stem not in ("__init__", "frames")),
+)
+def test_every_lesson_module_lists_its_figures_and_is_tested(name):
+    """A new lesson module cannot go untested: it lists its slider figures in INTERACTIVE
+    (the benchmark and the tests find them there), and some test module imports it."""
+    source = (LESSONS_DIR / f"{name}.py").read_text(encoding="utf-8")
+    assert re.search(r"^INTERACTIVE\s*=", source, re.MULTILINE), f"{name}.py lists no INTERACTIVE"
+    tests = [p.name for p in TESTS_DIR.glob("test_*.py")
+             if _imports_module(p.read_text(encoding="utf-8"), name)]  # fmt: skip
+    assert tests, f"no test imports lessons_lib.interactive.{name}; add tests/test_interactive_*"
