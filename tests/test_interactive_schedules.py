@@ -165,3 +165,32 @@ def test_linear_scaling_holds_below_the_limit_and_diverges_past_it():
 def test_regression_minimiser_is_exact():
     X, y, w_star = L.regression_data()
     np.testing.assert_allclose(X.T @ (X @ w_star - y), 0, atol=1e-9)
+
+
+def _random_values(controls, rng):
+    """One value per control, as a learner could set it (on the slider's steps)."""
+    values = {}
+    for name, w in controls.items():
+        if hasattr(w, "options"):
+            options = [o[1] if isinstance(o, tuple) else o for o in w.options]
+            values[name] = options[rng.integers(len(options))]
+            continue
+        x = w.min + round(rng.uniform(0, w.max - w.min) / w.step) * w.step
+        values[name] = float(w.base**x) if hasattr(w, "base") else type(w.value)(x)
+    return values
+
+
+@pytest.mark.parametrize("draw, controls", L.INTERACTIVE, ids=lambda f: getattr(f, "__name__", ""))
+def test_random_slider_combinations_never_raise_or_warn(draw, controls, recwarn):
+    """Combinations a learner can reach (growing rates, restarts, divergence) draw a figure
+    without an exception or a NumPy warning."""
+    rng = np.random.default_rng(9)
+    for _ in range(12):
+        assert isinstance(draw(**_random_values(controls(), rng)), Figure)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_a_diverging_schedule_is_reported_not_raised():
+    fig = L.schedule_figure("exponential", learning_rate=1.5, decay_steps=10, decay_rate=2.0)
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert any("diverged" in t for t in texts)

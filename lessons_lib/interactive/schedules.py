@@ -257,7 +257,7 @@ def schedule_controls() -> dict[str, Any]:
         "cycle": choice("cycle", (False, True), False),
         "alpha": slider("alpha (floor / peak)", 0.0, 0.0, 1.0, 0.05),
         "warmup_steps": int_slider("warmup_steps (cosine)", 0, 0, 300, 10),
-        "t_mul": slider("t_mul (restarts)", 2.0, 0.5, 3.0, 0.25),
+        "t_mul": slider("t_mul (restarts)", 2.0, 1.0, 3.0, 0.25),
         "m_mul": slider("m_mul (restarts)", 1.0, 0.0, 1.0, 0.05),
         "noise": log_slider("gradient noise σ", 1.0, 0.01, 3.0),
     }
