@@ -230,18 +230,16 @@ def adadelta_runs(scale: float, rho: float = 0.95, epsilon: float = 1e-7) -> dic
     parameter's units draws the same curve for every ``scale``. Adadelta as in the paper
     (:math:`\eta = 1`) and with Keras' default :math:`\eta = 0.001`, at ``scale``, and
     the paper's at scale 1 for reference."""
-    out = {}
-    for name, lr, s in (("paper (η = 1), units s", 1.0, scale),
-                        ("Keras' default (η = 0.001), units s", 0.001, scale),
-                        ("paper (η = 1), units 1", 1.0, 1.0)):  # fmt: skip
-        opt = Adadelta(lr, rho=rho, epsilon=epsilon)
-        w, rel = np.array([s]), np.empty(ADADELTA_STEPS + 1)
-        rel[0] = 1.0
-        for t in range(1, ADADELTA_STEPS + 1):
-            w = opt.step(w, w / s**2)
-            rel[t] = abs(w[0]) / s
-        out[name] = rel
-    return out
+    names = ("paper (η = 1), units s", "Keras' default (η = 0.001), units s",
+             "paper (η = 1), units 1")  # fmt: skip
+    lr, s = np.array([1.0, 0.001, 1.0]), np.array([scale, scale, 1.0])
+    opt = Adadelta(lr, rho=rho, epsilon=epsilon)  # the three runs as one batch
+    w, rel = s.copy(), np.empty((ADADELTA_STEPS + 1, 3))
+    rel[0] = 1.0
+    for t in range(1, ADADELTA_STEPS + 1):
+        w = opt.step(w, w / s**2)
+        rel[t] = np.abs(w) / s
+    return dict(zip(names, rel.T, strict=True))
 
 
 _ADADELTA_STYLES = ((COLOR["Adadelta"], "-"), ("#D9A38A", "-"), ("0.55", ":"))
@@ -250,6 +248,7 @@ _REL_RANGE = (1e-6, 1e3)
 
 def _adadelta_frame():
     fig, (ax,) = lesson_figure(1, figsize=(12.0, 5.6))
+    fig.subplots_adjust(left=0.1)
     frame_losses(ax, ADADELTA_STEPS, ylim=_REL_RANGE, ylabel="|wₜ| / s  (1 = start)",
                  xlabel="step t")  # fmt: skip
     names = list(adadelta_runs(1.0))
@@ -303,6 +302,7 @@ def adamax_steps(spike: float, beta_2: float = 0.999, beta_1: float = 0.9) -> di
 
 def _adamax_frame():
     fig, (ax,) = lesson_figure(1, figsize=(12.0, 5.4))
+    fig.subplots_adjust(left=0.1)
     frame_losses(ax, ADAMAX_STEPS, ylim=(1e-3, 3.0), ylabel="step length / η", xlabel="step t")
     frame_legend(fig, [handle("Adam: √v̂ (an L² average)", COLOR["Adam"]),
                        handle("Adamax: u = max(β₂u, |g|) (the ∞-norm)", COLOR["Adamax"])],
@@ -412,7 +412,7 @@ def lion_figure(objective: str = "rosenbrock", learning_rate: float = 0.03,
     fig = _pair_figure("lesson10-lion", objective, runs, "steps")
     title(fig.data_axes[0], f"{objective}: η = {learning_rate:.3g}, β₁ = {beta_1:.3g}, "
           f"β₂ = {beta_2:.3g}")  # fmt: skip
-    title(fig.data_axes[1], "how far each coordinate moves (solid x, dashed y)")
+    title(fig.data_axes[1], "each coordinate's step (solid x, dashed y)")
     fig.data_axes[1].axhline(learning_rate, color="0.5", ls=":", lw=2)
     return fig
 
@@ -472,6 +472,7 @@ def _decay_index(weight_decay: float) -> int:
 
 def _decay_frame():
     fig, (ax, ax2) = lesson_figure(2, figsize=(13.0, 5.8), width_ratios=(1.2, 1))
+    fig.subplots_adjust(left=0.09)
     ax.set(xlim=(0, DECAY_STEPS), ylim=(0.0, 1.1), xlabel="step t",
            ylabel="mean weight (target 1)")  # fmt: skip
     log_xaxis(ax2)
@@ -540,6 +541,7 @@ def lamb_runs(learning_rate: float, scale: float) -> dict[str, np.ndarray]:
 
 def _lamb_frame():
     fig, (ax,) = lesson_figure(1, figsize=(12.0, 5.6))
+    fig.subplots_adjust(left=0.1)
     frame_losses(ax, LAMB_STEPS, ylim=(1e-3, 1e2), ylabel="‖w − w*‖ / ‖w₀ − w*‖",
                  xlabel="step t")  # fmt: skip
     frame_legend(fig, [handle("Adam", COLOR["Adam"]), handle("LAMB", COLOR["LAMB"]),
@@ -585,6 +587,7 @@ def _memory_by_size() -> dict[str, np.ndarray]:
 
 def _adafactor_frame():
     fig, (ax, ax2) = lesson_figure(2, figsize=(13.0, 5.6), width_ratios=(1.3, 1))
+    fig.subplots_adjust(left=0.09)
     log_xaxis(ax)
     log_yaxis(ax)
     ax.set(xlim=(3, 700), ylim=(1e-3, 4.0), xlabel="d (a d × d weight matrix)",
@@ -721,6 +724,7 @@ _SF_COLORS = {
 
 def _sf_frame():
     fig, (ax,) = lesson_figure(1, figsize=(12.0, 5.6))
+    fig.subplots_adjust(left=0.1)
     frame_losses(ax, SF_STEPS, ylim=(1e-4, 1e2), ylabel="mean loss", xlabel="step t")
     frame_legend(fig, [handle(n, c) for n, c in _SF_COLORS.items()], bottom=0.22, ncol=2)
     return fig, (ax,)
