@@ -7,12 +7,13 @@ points or a batch of runs is one call.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from .rules._base import check_value
 
 __all__ = [
     "Objective",
@@ -26,6 +27,7 @@ __all__ = [
     "get_objective",
     "Regression",
     "regression_problem",
+    "real",
 ]
 
 Bounds = tuple[tuple[float, float], tuple[float, float]]
@@ -70,14 +72,15 @@ class Objective:
         return X, Y, self(np.stack([X, Y], axis=-1))
 
 
-def _real(name: str, value: Any, low: float, what: str, strict: bool = False) -> float:
-    """``value`` as a float, checked to be finite and ``>= low`` (``> low`` if strict)."""
-    need = f"a real number {'>' if strict else '>='} {low:g}"
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} ({what}) must be {need}, got {value!r}")
-    if not np.isfinite(value) or value < low or (strict and value == low):
-        raise ValueError(f"{name} ({what}) must be {need}, got {value!r}")
-    return float(value)
+def real(name: str, value: Any, spec: str, what: str) -> float:
+    """``value`` as one float in the interval ``spec`` (e.g. ``"(0, inf)"``), checked by the
+    library's one validator (:func:`lessons_lib.rules.check_value`); the error names
+    ``what`` the number is."""
+    checked = check_value(f"{name} ({what})", value, spec)
+    if isinstance(checked, np.ndarray):
+        raise ValueError(f"{name} ({what}) must be one number, got an array of shape "
+                         f"{checked.shape}")  # fmt: skip
+    return checked
 
 
 def _points(p: Any) -> np.ndarray:
@@ -99,8 +102,8 @@ def quadratic(kappa: float = 10.0, L: float = 1.0) -> Objective:
     r"""Elongated bowl :math:`f = \tfrac12(\lambda_1 x^2 + \lambda_2 y^2)` with
     :math:`\lambda_2 = L` (steepest) and :math:`\lambda_1 = L/\kappa`; condition number
     :math:`\kappa`. Gradient descent is stable for :math:`\eta < 2/L`."""
-    kappa = _real("kappa", kappa, 1.0, "condition number")
-    L = _real("L", L, 0.0, "largest curvature", strict=True)
+    kappa = real("kappa", kappa, "[1, inf)", "condition number")
+    L = real("L", L, "(0, inf)", "largest curvature")
     lam = np.array([L / kappa, L])
     return Objective(
         name="quadratic",
@@ -226,7 +229,7 @@ def himmelblau() -> Objective:
 def noisy(base: Objective, sigma: float = 1.0, seed: int = 0) -> Objective:
     """``base`` with Gaussian noise of std ``sigma`` added to every gradient (a stand-in
     for minibatch noise in SGD). The noise stream is seeded: the same seed, the same run."""
-    sigma = _real("sigma", sigma, 0.0, "gradient noise std")
+    sigma = real("sigma", sigma, "[0, inf)", "gradient noise std")
     rng = np.random.default_rng(seed)
 
     def grad(p: np.ndarray) -> np.ndarray:
@@ -289,8 +292,7 @@ def regression_problem(
     """Two informative features and, with ``dead_feature``, a third that is 0 in every
     example (like a border pixel that is black in every image): its gradient is always 0.
     ``scale`` multiplies the loss and so every gradient."""
-    if not (np.isfinite(scale) and scale > 0):
-        raise ValueError(f"scale (loss multiplier) must be a number > 0, got {scale!r}")
+    scale = real("scale", scale, "(0, inf)", "loss multiplier")
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, 3)) * np.array([1.0, 0.3, 0.0])
     y = X[:, :2] @ np.array([2.0, -3.0]) + 0.1 * rng.normal(size=n)

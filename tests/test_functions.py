@@ -13,6 +13,7 @@ from lessons_lib.functions import (
     himmelblau,
     noisy,
     quadratic,
+    regression_problem,
     rosenbrock,
     saddle,
 )
@@ -185,3 +186,17 @@ def test_gap_is_the_distance_above_the_lowest_minimum(name):
     gap = obj.gap(losses)
     assert gap[0] == pytest.approx(start_loss - min(values)) and gap[0] > 0
     assert gap[1] == 1e-16 and np.isnan(gap[2])  # floored for log plots; NaN stays NaN
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: quadratic(kappa=np.array([10.0, 20.0])), r"kappa \(condition number\) .* one"),
+        (lambda: quadratic(L=0.0), r"L \(largest curvature\) must be in \(0, inf\)"),
+        (lambda: noisy(quadratic(), sigma=True), r"sigma \(gradient noise std\)"),
+        (lambda: regression_problem(scale=0.0), r"scale \(loss multiplier\) must be in"),
+    ],
+)
+def test_numbers_are_checked_by_the_one_validator_with_what_they_are(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

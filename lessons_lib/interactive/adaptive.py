@@ -16,7 +16,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..ewma import ewma
-from ..functions import Objective, get_objective, quadratic
+from ..functions import Objective, get_objective, quadratic, real
 from ..optimizers import SGD, Adagrad, Optimizer, RMSprop
 from ..plotting import COLORS, draw_path
 from ..runner import Trajectory, run
@@ -75,8 +75,7 @@ def make_adaptive(
 def scaled(objective: str, scale: float = 1.0) -> Objective:
     """The objective called ``objective`` (``"stretched bowl"`` = :data:`BOWL`) with loss
     and gradient multiplied by ``scale``: same minima, same picture, smaller gradients."""
-    if not (np.isfinite(scale) and scale > 0):
-        raise ValueError(f"scale (loss multiplier) must be a number > 0, got {scale!r}")
+    scale = real("scale", scale, "(0, inf)", "loss multiplier")
     base = BOWL if objective == "stretched bowl" else get_objective(objective)
     if scale == 1.0:
         return base
