@@ -37,10 +37,12 @@ from ..plotting import loss_line, use_lesson_style
 from ..runner import Trajectory
 
 __all__ = [
+    "GAP_RANGE",
     "LOSS_FLOOR",
     "LessonFigure",
     "STEP_RANGES",
     "background",
+    "frame_gaps",
     "frame_landscape",
     "frame_legend",
     "frame_losses",
@@ -59,6 +61,7 @@ __all__ = [
 ]
 
 LOSS_FLOOR = 1e-12  # losses below this are drawn at the floor of the log axis
+GAP_RANGE = (1e-12, 1e5)  # y range of the f - f* panels
 STEP_RANGES = (20, 50, 100, 200)  # x ranges of loss panels (step sliders go up to 200)
 DPI = 80
 
@@ -419,11 +422,17 @@ def frame_losses(
     xmax: float,
     ylim: tuple[float, float] = (1e-10, 1e5),
     ylabel: str = "loss f(w)",
-    xlabel: str = "step k",
+    xlabel: str = "step t",
 ) -> None:
     """The frame side of a loss panel: log y axis with fixed limits, x from 0 to ``xmax``."""
     log_yaxis(ax)
     ax.set(xlim=(0, xmax), ylim=ylim, xlabel=xlabel, ylabel=ylabel)
+
+
+def frame_gaps(ax: Axes, xmax: float, ylim: tuple[float, float] = GAP_RANGE) -> None:
+    r"""The frame side of a panel of gaps :math:`f(w_t) - f^\star` (``Objective.gap``):
+    :func:`frame_losses` with the gap's label and range."""
+    frame_losses(ax, xmax, ylim=ylim, ylabel="f(wₜ) − f*", xlabel="step t")
 
 
 def loss_lines(

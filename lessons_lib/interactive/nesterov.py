@@ -20,9 +20,9 @@ from ..runner import Trajectory, run
 from ..widgets import choice, int_slider, log_slider, slider
 from .frames import (
     background,
+    frame_gaps,
     frame_landscape,
     frame_legend,
-    frame_losses,
     framed,
     lesson_figure,
     loss_lines,
@@ -46,7 +46,6 @@ __all__ = [
 
 OBJECTIVE_CHOICES = ("quadratic", "rosenbrock", "beale", "saddle", "himmelblau")
 STEP_RANGES = (60, 200)  # x ranges of the loss panel (the steps slider goes to 200)
-GAP_RANGE = (1e-12, 1e5)  # y range of every f - f* panel
 
 
 def contraction(eta_lambda: float, momentum: float, nesterov: bool) -> float:
@@ -76,7 +75,7 @@ def _overshoot_frame(objective: str, xmax: float):
     obj = get_objective(objective)
     frame_landscape(ax, obj, aspect="auto")
     shade(ax, obj, ("lesson04", objective))
-    frame_losses(ax2, xmax, ylim=GAP_RANGE, ylabel="f(wₜ) − f*", xlabel="step t")
+    frame_gaps(ax2, xmax)
     handles = path_handles(("momentum", COLORS["momentum"]), ("Nesterov", COLORS["nesterov"]))
     frame_legend(fig, [star_handle(), *handles])
     return fig, (ax, ax2)

@@ -25,9 +25,9 @@ from ..plotting import COLORS
 from ..runner import Trajectory, run
 from ..widgets import choice, int_slider, log_slider
 from .frames import (
+    frame_gaps,
     frame_landscape,
     frame_legend,
-    frame_losses,
     framed,
     handle,
     lesson_figure,
@@ -187,7 +187,6 @@ def leaderboard(objective: str, target: float = 1e-3, lr_scale: float = 1.0) -> 
 
 
 STEP_RANGES = (40, 80, 200)  # x ranges of the gap panel (40 frames x 1..5 steps)
-GAP_RANGE = (1e-12, 1e5)
 
 
 def _race_frame(objective: str, xmax: float):
@@ -195,7 +194,7 @@ def _race_frame(objective: str, xmax: float):
     obj = get_objective(objective)
     frame_landscape(ax, obj, aspect="auto")
     shade(ax, obj, ("lesson07", objective))
-    frame_losses(ax2, xmax, ylim=GAP_RANGE, ylabel="f(wₜ) − f*", xlabel="step t")
+    frame_gaps(ax2, xmax)
     ax2.axhline(ARRIVED, color="0.6", lw=1)
     runners = [
         handle(f"{name} (lr {TUNED[objective][name]:.3g})", COLORS[name.lower()])
