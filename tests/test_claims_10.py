@@ -261,3 +261,29 @@ def test_relative_steps_are_shorter_on_the_first_layer():
         expected = 0.001 if name == "Adam" else 0.001 * rms_w
         assert rms == pytest.approx(expected, rel=0.02) if name != "Adafactor" \
             else rms <= expected * 1.0001  # fmt: skip
+
+
+def test_muon_scale_conventions():
+    """'A learning rate copied from one to the other is off by these ratios, from 0.63 to 6.4
+    for these three shapes' (Keras 0.2 sqrt(max(R, C)) against Jordan's sqrt(max(1, R/C)))."""
+    ratios = [0.2 * np.sqrt(max(r, c)) / np.sqrt(max(1, r / c))
+              for r, c in ((784, 64), (64, 10), (1024, 1024))]  # fmt: skip
+    assert [f"{x:.2f}" for x in ratios] == ["1.60", "0.63", "6.40"]
+
+
+def test_schedule_free_keras_slip():
+    """'Keras' weights y end about 70 times higher than the paper's (5e-5 against 6.8e-7),
+    and the average x it recovers is far off: 0.33 against 9.1e-6'."""
+    from lessons_lib.optimizers import ScheduleFreeAdamW
+
+    obj = get_objective("quadratic")
+    out = {}
+    for label, flags in (("paper", {}), ("keras", {"x_from_new_z": True})):
+        opt = ScheduleFreeAdamW(0.3, beta_1=0.7, warmup_steps=10).variant(**flags)
+        w = np.array(obj.start, dtype=float)
+        for _ in range(400):
+            w = opt.step(w, obj.grad(w))
+        out[label] = (float(obj(w)), float(obj(opt.average(w))))
+    assert [f"{x:.2g}" for x in out["paper"]] == ["6.8e-07", "9.1e-06"]
+    assert [f"{x:.2g}" for x in out["keras"]] == ["5e-05", "0.33"]
+    assert round(out["keras"][0] / out["paper"][0], -1) == 70
