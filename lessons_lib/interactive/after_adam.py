@@ -44,6 +44,8 @@ from ..rules.muon import newton_schulz
 from ..runner import Trajectory, run
 from ..widgets import choice, int_slider, log_slider, slider
 from .frames import (
+    GAP_RANGE,
+    frame_gaps,
     frame_landscape,
     frame_legend,
     frame_losses,
@@ -336,7 +338,6 @@ def adamax_controls() -> dict[str, Any]:
 # --------------------------------------------------------------------------- 2-D paths
 PATH_OBJECTIVES = ("rosenbrock", "beale", "himmelblau")
 PATH_STEPS = 150
-_GAP_RANGE = (1e-10, 1e5)
 
 
 def _pair_frame(objective: str, names: tuple[str, ...], right: str):
@@ -345,7 +346,7 @@ def _pair_frame(objective: str, names: tuple[str, ...], right: str):
     frame_landscape(ax, obj, aspect="auto")
     shade(ax, obj, ("lesson10", objective))
     if right == "gap":
-        frame_losses(ax2, PATH_STEPS, ylim=_GAP_RANGE, ylabel="f(wₜ) − f*", xlabel="step t")
+        frame_gaps(ax2, PATH_STEPS)
     else:
         frame_losses(ax2, PATH_STEPS, ylim=(1e-5, 1.0), ylabel="|Δw| per coordinate",
                      xlabel="step t")  # fmt: skip
@@ -367,7 +368,7 @@ def _pair_figure(key: str, objective: str, runs: dict[str, Trajectory], right: s
         if traj.diverged_at >= 0:
             notes.append(f"{name}: diverged at step {int(traj.diverged_at)}")
         if right == "gap":
-            ax2.plot(np.clip(obj.gap(traj.losses), *_GAP_RANGE), color=COLOR[name])
+            ax2.plot(np.clip(obj.gap(traj.losses), *GAP_RANGE), color=COLOR[name])
         else:
             with np.errstate(invalid="ignore"):
                 steps = np.abs(np.diff(pts, axis=0))
@@ -849,7 +850,7 @@ def _race_frame(objective: str):
     obj = get_objective(objective)
     frame_landscape(ax, obj, aspect="auto")
     shade(ax, obj, ("lesson10", objective))
-    frame_losses(ax2, RACE_STEPS, ylim=_GAP_RANGE, ylabel="f(wₜ) − f*", xlabel="step t")
+    frame_gaps(ax2, RACE_STEPS)
     ax2.axhline(ARRIVED, color="0.6", lw=1)
     runners = [handle(f"{n} ({TUNED[objective][n]:.3g})", COLOR[n]) for n in RACE]
     frame_legend(fig, [*runners, star_handle()], bottom=0.27, ncol=4)
@@ -874,7 +875,7 @@ def race_figure(objective: str = "beale", steps: int = RACE_STEPS) -> Figure:
                 markeredgecolor="k", zorder=6)  # fmt: skip
         if 0 <= k <= steps:
             notes.append(f"{name}: diverged at step {k}")
-        ax2.plot(np.clip(obj.gap(traj.losses[: steps + 1]), *_GAP_RANGE), color=COLOR[name])
+        ax2.plot(np.clip(obj.gap(traj.losses[: steps + 1]), *GAP_RANGE), color=COLOR[name])
     ax.plot(*obj.start, "o", color="w", markeredgecolor="k", markersize=11, zorder=6)
     title(ax, f"{objective}: step {steps}")
     title(ax2, "gap to the minimum value (tuned rates)")
