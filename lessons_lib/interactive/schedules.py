@@ -44,6 +44,7 @@ __all__ = [
     "INTERACTIVE",
     "MOMENTUM_FORMS",
     "NOISY_BOWL",
+    "SCALINGS",
     "SCHEDULES",
     "adam_noise_steps",
     "overview_figure",
