@@ -30,6 +30,7 @@ from lessons_lib.widgets import log_slider
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
+LESSONS = sorted(p.name[:2] for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb") if p.name[:2] != "00")
 
 
 def _markdown(number: str) -> list[str]:
@@ -42,17 +43,18 @@ def _markdown(number: str) -> list[str]:
 def _lesson_numbers(text: str) -> set[str]:
     """Lesson numbers in a piece of text: '03', '01, 02', ranges '01–06' / '03-06'."""
     found = set()
-    for a, b in re.findall(r"\b(0[1-8])\s*[-–]\s*(0[1-8])\b", text):
+    number = r"(0[1-9]|[1-9]\d)"  # 01..99: the lessons' two-digit numbers, not 00
+    for a, b in re.findall(rf"\b{number}\s*[-–]\s*{number}\b", text):
         found |= {f"{k:02d}" for k in range(int(a), int(b) + 1)}
-    text = re.sub(r"\b0[1-8]\s*[-–]\s*0[1-8]\b", " ", text)
-    return found | set(re.findall(r"\b0[1-8]\b", text))
+    text = re.sub(rf"\b{number}\s*[-–]\s*{number}\b", " ", text)
+    return found | set(re.findall(rf"\b{number}\b", text))
 
 
 def builds_on() -> dict[str, set[str]]:
     """The index's lesson table: lesson -> the lessons in its column 'builds on'."""
     for text in _markdown("00"):
         if "| builds on |" in text:
-            rows = re.findall(r"^\| (0[1-8]) \| [^|]+ \| ([^|]+) \|", text, flags=re.M)
+            rows = re.findall(r"^\| (\d\d) \| [^|]+ \| ([^|]+) \|", text, flags=re.M)
             return {lesson: _lesson_numbers(needs) for lesson, needs in rows}
     raise AssertionError("00_index has no lesson table with a column 'builds on'")
 
@@ -67,14 +69,14 @@ def needs_paragraph(number: str) -> str:
 
 def test_index_lists_every_lesson_and_numerical_order_respects_dependencies():
     table = builds_on()
-    assert sorted(table) == [f"{k:02d}" for k in range(1, 9)]
+    assert sorted(table) == LESSONS
     for lesson, needs in table.items():
         assert all(n < lesson for n in needs), f"{lesson} builds on a later lesson: {needs}"
     # the dependencies the issue names
     assert "05" in table["06"] and "03" in table["06"] and "02" in table["05"]
 
 
-@pytest.mark.parametrize("lesson", [f"{k:02d}" for k in range(1, 9)])
+@pytest.mark.parametrize("lesson", LESSONS)
 def test_index_dependencies_match_each_lessons_what_you_need(lesson):
     """The index's 'builds on' is what the lesson itself says it needs."""
     assert _lesson_numbers(needs_paragraph(lesson)) == builds_on()[lesson]
