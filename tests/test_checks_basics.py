@@ -290,7 +290,7 @@ def test_bias_correction_step_mistakes_raise_no_warnings(capsys):
     [
         (1.0, "Your prediction 1 is wrong."),
         (1.5, "Your prediction 1.5 is right."),
-        ("1.5", "Your prediction 1.5 is right."),
+        (np.float32(1.5), "Your prediction 1.5 is right."),
     ],
 )
 def test_reveal_fastest_learning_rate(capsys, prediction, verdict):
@@ -308,11 +308,14 @@ def test_reveal_fastest_learning_rate(capsys, prediction, verdict):
     "reveal, prediction, message",
     [
         (checks.reveal_fastest_learning_rate, None, "No prediction committed yet"),
-        (checks.reveal_fastest_learning_rate, "fast", "is not a number"),
-        (checks.reveal_fastest_learning_rate, 0.7, "is not one of the choices"),
+        (checks.reveal_fastest_learning_rate, "fast", "should be one of 0.5, 1.0, 1.5, 1.9"),
+        (checks.reveal_fastest_learning_rate, 0.7, "(a number), not 0.7"),
+        (checks.reveal_fastest_learning_rate, "1.5", "(a number), not '1.5'"),
+        (checks.reveal_fastest_learning_rate, True, "(a number), not True"),
         (checks.reveal_steps_to_level, None, "No prediction committed yet"),
-        (checks.reveal_steps_to_level, "soon", "is not a number"),
-        (checks.reveal_steps_to_level, 0, "is not a positive number of steps"),
+        (checks.reveal_steps_to_level, "soon", "should be one number"),
+        (checks.reveal_steps_to_level, 0, "should be a number > 0"),
+        (checks.reveal_steps_to_level, float("nan"), "should be a number > 0"),
     ],
 )
 def test_reveal_hides_the_answer_until_a_valid_prediction(capsys, reveal, prediction, message):
@@ -325,7 +328,7 @@ def test_reveal_hides_the_answer_until_a_valid_prediction(capsys, reveal, predic
 
 @pytest.mark.parametrize(
     "prediction, verdict",
-    [(100, "0.33 times the truth"), (300, "within 10 %"), ("290", "within 10 %")],
+    [(100, "0.33 times the truth"), (300, "within 10 %"), (np.int64(290), "within 10 %")],
 )
 def test_reveal_steps_to_level(capsys, prediction, verdict):
     truth = checks.reveal_steps_to_level(prediction)

@@ -19,6 +19,7 @@ __all__ = [
     "check_against_reference",
     "check_prediction",
     "choice_problem",
+    "committed_prediction",
     "number_problem",
 ]
 
@@ -134,7 +135,8 @@ def check_prediction(exercise: str, predict: Any, problem: Callable[[Any], str])
     """A predict-then-verify exercise: PASSED once a valid prediction is committed.
 
     ``predict`` is the learner's answer or a function returning it; ``problem(value)``
-    returns "" for a valid answer, else what is wrong with it. Right or wrong, a valid
+    returns "" for a valid answer, else what a valid one is and what was given (as
+    :func:`number_problem` and :func:`choice_problem` do). Right or wrong, a valid
     prediction passes with the same line: the cell after the check shows the truth, and
     being surprised there is the point of the exercise. A stub that raises
     NotImplementedError is NOT ATTEMPTED.
@@ -144,26 +146,50 @@ def check_prediction(exercise: str, predict: Any, problem: Callable[[Any], str])
         return False
     why = problem(value)
     if why:
-        print(f"FAILED exercise {exercise}: {why}")
+        print(f"FAILED exercise {exercise}: return {why}")
         return False
     print(f"PASSED exercise {exercise}: {_COMMITTED}")
     return True
 
 
-def number_problem(value: Any, what: str) -> str:
-    """Empty if ``value`` is one finite number >= 0, else what is wrong with it."""
+def committed_prediction(prediction: Any, problem: Callable[[Any], str], wanted: str) -> Any:
+    """A reveal cell's input: the variable ``prediction`` the learner set in the cell above.
+
+    Returns it once it is valid (``problem`` as for :func:`check_prediction`); else prints
+    what to set (``wanted``, e.g. "a number of steps") and returns None, so the truth stays
+    hidden until a valid prediction is committed.
+    """
+    again = "then run this cell again."
+    if prediction is None:
+        print(f"No prediction committed yet: set prediction in the cell above to {wanted}, {again}")
+        return None
+    why = problem(prediction)
+    if why:
+        print(f"Your prediction should be {why}: set it in the cell above, {again}")
+        return None
+    return prediction
+
+
+def number_problem(value: Any, what: str, *, positive: bool = False) -> str:
+    """Empty if ``value`` is one finite number >= 0 (> 0 if ``positive``), else what a
+    valid answer is and what ``value`` is."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
-        return f"return one number ({what}), not {type(value).__name__} {value!r}"
-    if not np.isfinite(value) or value < 0:
-        return f"{what} is a number >= 0; you returned {value!r}"
+        return f"one number ({what}), not {type(value).__name__} {value!r}"
+    if not np.isfinite(value) or value < 0 or (positive and value == 0):
+        return f"a number {'> 0' if positive else '>= 0'} ({what}), not {value!r}"
     return ""
 
 
-def choice_problem(value: Any, choices: tuple[str, ...]) -> str:
-    """Empty if ``value`` is one of ``choices`` (case and spaces ignored), else what is wrong."""
+def choice_problem(value: Any, choices: Sequence[Any]) -> str:
+    """Empty if ``value`` is one of ``choices``, else what a valid answer is and what
+    ``value`` is. Strings match with case and surrounding spaces ignored, numbers to
+    rounding (``np.isclose``); a string never matches a number or the reverse."""
     names = ", ".join(repr(c) for c in choices)
-    if not isinstance(value, str) or value.strip().lower() not in {c.lower() for c in choices}:
-        return f"return one of {names} (a string); you returned {value!r}"
-    return ""
-
-
+    if isinstance(value, str):
+        ok = value.strip().lower() in {c.lower() for c in choices if isinstance(c, str)}
+    elif isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_)):
+        ok = any(np.isclose(value, c) for c in choices if not isinstance(c, str))
+    else:
+        ok = False
+    kind = "a string" if all(isinstance(c, str) for c in choices) else "a number"
+    return "" if ok else f"one of {names} ({kind}), not {value!r}"

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ._core import check_against_reference
+from ._core import check_against_reference, committed_prediction, number_problem
 
 __all__ = ["check_ewma_corrected", "check_bias_correction_step", "reveal_steps_to_level"]
 
@@ -206,9 +206,12 @@ def reveal_steps_to_level(prediction: Any, beta: float = 0.99, level: float = 0.
     answer stays hidden until the learner has committed)."""
     from ..ewma import effective_window
 
-    value, problem = _read_steps(prediction)
-    if problem:
-        print(problem)
+    value = committed_prediction(
+        prediction,
+        lambda v: number_problem(v, "steps to reach the level", positive=True),
+        "a number of steps",
+    )
+    if value is None:
         return None
     truth = first_step_at_level(beta, level)
     window = float(effective_window(beta))
@@ -227,17 +230,3 @@ def reveal_steps_to_level(prediction: Any, beta: float = 0.99, level: float = 0.
     else:
         print(f"Your prediction {value:g} is {ratio:.2g} times the truth.")
     return truth
-
-
-def _read_steps(prediction: Any) -> tuple[float, str]:
-    """The prediction as a positive number, or a message saying what to set instead."""
-    ask = "set prediction in the cell above to a number of steps, then run this cell again."
-    if prediction is None:
-        return 0.0, "No prediction committed yet: " + ask
-    try:
-        value = float(prediction)
-    except (TypeError, ValueError):
-        return 0.0, f"Your prediction {prediction!r} is not a number: " + ask
-    if not value > 0:
-        return 0.0, f"Your prediction {value:g} is not a positive number of steps: " + ask
-    return value, ""

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ._core import check_against_reference
+from ._core import check_against_reference, choice_problem, committed_prediction
 
 __all__ = ["check_gd_step", "check_max_stable_lr", "reveal_fastest_learning_rate", "RACE_RATES"]
 
@@ -117,9 +117,11 @@ def reveal_fastest_learning_rate(prediction: Any) -> float | None:
     returns None (the answer stays hidden until the learner has committed)."""
     from ..theory import gd_rate
 
-    value, problem = _read_choice(prediction, RACE_RATES)
-    if problem:
-        print(problem)
+    listed = ", ".join(str(rate) for rate in RACE_RATES)
+    value = committed_prediction(
+        prediction, lambda v: choice_problem(v, RACE_RATES), f"one of {listed}"
+    )
+    if value is None:
         return None
     steps = _race_steps()
     print("learning rate   rate max|1 - eta*lambda|   steps to shrink the error 10^6-fold")
@@ -133,18 +135,3 @@ def reveal_fastest_learning_rate(prediction: Any) -> float | None:
         "steep one may zig-zag (1 - eta < 0) as long as |1 - eta| stays below that factor."
     )
     return fastest
-
-
-def _read_choice(prediction: Any, options) -> tuple[float, str]:
-    """The prediction as a number, or a message saying what to set instead."""
-    listed = ", ".join(str(o) for o in options)
-    ask = f"set prediction in the cell above to one of {listed}, then run this cell again."
-    if prediction is None:
-        return 0.0, "No prediction committed yet: " + ask
-    try:
-        value = float(prediction)
-    except (TypeError, ValueError):
-        return 0.0, f"Your prediction {prediction!r} is not a number: " + ask
-    if not any(np.isclose(value, o) for o in options):
-        return 0.0, f"Your prediction {value:g} is not one of the choices: " + ask
-    return value, ""

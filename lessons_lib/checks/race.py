@@ -7,7 +7,14 @@ from typing import Any
 
 import numpy as np
 
-from ._core import check_against_reference
+from ._core import (
+    _FAILED,
+    _value,
+    attempt,
+    check_against_reference,
+    check_prediction,
+    choice_problem,
+)
 
 __all__ = [
     "TUNING_TASK",
@@ -92,16 +99,9 @@ def check_tuned_rate(choose: Any) -> bool:
     with which gradient descent gets within 1e-4 of Beale's minimum value in at most 250
     steps. The check runs that rate and says what went wrong: diverged (too large), or
     still short of the target (how far, and at which step it would arrive)."""
-    from .adaptive import _value
-
     task, ex = TUNING_TASK, "7.3"
-    try:
-        lr = _value(choose)
-    except NotImplementedError as err:
-        print(f"NOT ATTEMPTED exercise {ex}: {err}")
-        return False
-    except Exception as err:  # the learner's code may fail in any way
-        print(f"FAILED exercise {ex}: your function raised {type(err).__name__}: {err}")
+    lr = attempt(ex, lambda: _value(choose), "your function")
+    if lr is _FAILED:
         return False
     problem = _rate_problem(lr)
     if problem:
@@ -136,7 +136,5 @@ def check_saddle_prediction(predict: Any) -> bool:
     """Exercise 7.2 (predict, then run): which optimizer arrives *last* on the saddle at
     the tuned rates (one of the race's six names); any valid name passes, the next cell
     shows the leaderboard."""
-    from .adaptive import check_prediction, choice_problem
-
     names = ("GD", "Momentum", "Nesterov", "AdaGrad", "RMSProp", "Adam")
     return check_prediction("7.2", predict, lambda v: choice_problem(v, names))
