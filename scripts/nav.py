@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
@@ -105,21 +106,40 @@ def update_folder(folder: Path, check: bool = False) -> list[Path]:
     return list(changed)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def folder_parser(description: str) -> argparse.ArgumentParser:
+    """The command line of a script that rewrites every lesson in place (this one and
+    ``slides.py``): ``FOLDER [--check]``; the caller may add options before parsing."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("folder", type=Path, help="folder holding the NN_*.ipynb lessons")
     parser.add_argument("--check", action="store_true", help="only report; exit 1 if stale")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def run_update(
+    parser: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    update: Callable[..., list[Path]],
+    what: str,
+) -> int:
+    """Run ``update(args.folder, check=args.check)`` (an ``update_folder``), print each
+    notebook it changed or, with --check, would change, else that ``what`` is up to date.
+    A ValueError (bad folder, bad notebook) becomes a usage error. Returns the exit
+    status: 1 when --check finds a notebook out of date, else 0."""
     try:
-        changed = update_folder(args.folder, check=args.check)
+        changed = update(args.folder, check=args.check)
     except ValueError as err:
         parser.error(str(err))
     verb = "out of date" if args.check else "updated"
     for path in changed:
         print(f"{verb}: {path}")
     if not changed:
-        print("navigation up to date")
+        print(f"{what} up to date")
     return 1 if (args.check and changed) else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = folder_parser(__doc__.split("\n\n")[0])
+    return run_update(parser, parser.parse_args(argv), update_folder, "navigation")
 
 
 if __name__ == "__main__":

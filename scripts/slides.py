@@ -36,7 +36,6 @@ the stored figure. Present a lesson live, sliders and all, with RISE in JupyterL
 
 from __future__ import annotations
 
-import argparse
 import copy
 import html
 import logging
@@ -51,6 +50,7 @@ import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import export_html  # noqa: E402  (scripts/ is not a package)
+import nav  # noqa: E402
 import web_assets  # noqa: E402
 
 SLIDE_TYPES = ("slide", "subslide", "fragment", "skip", "notes", "-")
@@ -305,30 +305,22 @@ def build_decks(notebooks: Path, out: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("folder", type=Path, help="folder holding the NN_*.ipynb lessons")
-    parser.add_argument("--check", action="store_true", help="only report; exit 1 if stale")
+    parser = nav.folder_parser(__doc__.split("\n\n")[0])
     parser.add_argument("--build", type=Path, metavar="OUT", help="write reveal.js decks to OUT")
     args = parser.parse_args(argv)
     if args.check and args.build:
         parser.error("--check and --build do different things: give one")
+    if not args.build:
+        return nav.run_update(parser, args, update_folder, "slide metadata")
     try:
-        if args.build:
-            pages = build_decks(args.folder, args.build)
-            print(f"wrote {len(pages) - 1} decks to {args.build}/ (open {pages[-1]})")
-            return 0
-        changed = update_folder(args.folder, check=args.check)
+        pages = build_decks(args.folder, args.build)
     except ValueError as err:
         parser.error(str(err))
     except web_assets.AssetError as err:
         print(f"slides: {err}", file=sys.stderr)
         return 1
-    verb = "out of date" if args.check else "updated"
-    for path in changed:
-        print(f"{verb}: {path}")
-    if not changed:
-        print("slide metadata up to date")
-    return 1 if (args.check and changed) else 0
+    print(f"wrote {len(pages) - 1} decks to {args.build}/ (open {pages[-1]})")
+    return 0
 
 
 if __name__ == "__main__":

@@ -116,3 +116,20 @@ def test_bad_input_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="01_empty.ipynb: the notebook is empty"):
         nav.update_folder(tmp_path)
     assert (tmp_path / "00_index.ipynb").read_bytes() == before  # nothing half-written
+
+
+def test_command_line_names_each_stale_notebook(lessons: Path, capsys) -> None:
+    assert nav.main([str(lessons), "--check"]) == 1
+    names = ("00_index.ipynb", "01_first.ipynb", "02_second.ipynb")
+    assert capsys.readouterr().out.splitlines() == [f"out of date: {lessons / n}" for n in names]
+    assert nav.main([str(lessons)]) == 0
+    assert capsys.readouterr().out.splitlines() == [f"updated: {lessons / n}" for n in names]
+    assert nav.main([str(lessons), "--check"]) == 0
+    assert capsys.readouterr().out == "navigation up to date\n"
+
+
+def test_command_line_bad_folder_is_a_usage_error(tmp_path: Path, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        nav.main([str(tmp_path / "missing")])
+    assert exit_.value.code == 2
+    assert "folder must be a directory" in capsys.readouterr().err
