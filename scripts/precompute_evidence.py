@@ -27,7 +27,9 @@ Lesson 08, most valuable first:
    edge of the grid only says the best rate lies at or beyond it. A run that diverges
    scores 0, so an extension ends at the latest where training blows up;
 5. ``tuned``: the sweep's winner, 50 epochs, seeds 0-4 (runs that coincide with a
-   ``default`` run are shared).
+   ``default`` run are shared). Seed 0 runs first; if its training loss becomes NaN (a
+   divergence the 10-epoch sweep could not see; it needs no validation or test data to
+   notice), the winner is dropped and the sweep's next best rate is taken.
 
 Lesson 09 (schedules; 30 epochs, seeds 0-2): SGD with momentum 0.9 and AdamW, each at a
 constant learning rate and under cosine decay with linear warmup (Keras' ``CosineDecay``
@@ -267,13 +269,34 @@ def sweep_score(run: dict) -> float:
     return sum(values) / len(values)
 
 
+def diverged_epoch(run: dict) -> int | None:
+    """The first epoch whose training loss is not finite (stored as ``None``), or ``None``."""
+    losses = run["history"].get("loss", [])
+    return next((e + 1 for e, v in enumerate(losses) if v is None), None)
+
+
+def rejected_rates(name: str) -> dict[float, int]:
+    """Sweep winners dropped because their 50-epoch seed-0 run diverged: rate -> epoch."""
+    runs, todo = sweep_state(name)
+    out = {}
+    for lr in sorted(runs, key=lambda lr: -sweep_score(runs[lr])):
+        long = read_run(job("tuned", name, lr, 0, EPOCHS))
+        epoch = None if long is None else diverged_epoch(long)
+        if epoch is None:
+            break
+        out[lr] = epoch
+    return out
+
+
 def chosen_learning_rate(name: str) -> float | None:
     """The sweep's winner, or ``None`` while the sweep of ``name`` (with the extensions it
-    calls for) is incomplete."""
+    calls for) is incomplete. A winner whose 50-epoch seed-0 run diverged (its training
+    loss became NaN: seen on the training data alone) gives way to the next best rate."""
     runs, todo = sweep_state(name)
     if todo:
         return None
-    return max(runs, key=lambda lr: sweep_score(runs[lr]))
+    rejected = rejected_rates(name)
+    return max((lr for lr in runs if lr not in rejected), key=lambda lr: sweep_score(runs[lr]))
 
 
 def tuned_jobs(seeds: tuple[int, ...] = TUNED_SEEDS) -> list[dict]:

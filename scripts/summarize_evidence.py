@@ -155,6 +155,8 @@ def sweep() -> dict:
             "complete": chosen is not None,
             "chosen": chosen,
             "at_edge": chosen is not None and chosen in (rates[0], rates[-1]),
+            # winners whose 50-epoch seed-0 run diverged: rate -> epoch of the first NaN loss
+            "rejected": {f"{lr:g}": e for lr, e in pe.rejected_rates(name).items()},
             # rates the sweep added past an edge winner (precompute_evidence.sweep_state)
             "extensions": [
                 lr

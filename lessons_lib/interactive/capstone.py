@@ -420,6 +420,8 @@ def sweep_table(summary: dict[str, Any]) -> str:
                  for lr, score in zip(sw["learning_rates"], sw["score"], strict=True)]  # fmt: skip
         note = "" if sw["complete"] else "  (incomplete)"
         note += "  (best at the edge of the grid)" if sw["at_edge"] else ""
+        for lr, epoch in (sw.get("rejected") or {}).items():
+            note += f"  ({float(lr):.2g} diverged at epoch {epoch} of 50: next best taken)"
         if sw.get("extensions"):
             note += "  (extended: " + ", ".join(f"{lr:.2g}" for lr in sw["extensions"]) + ")"
         lines.append(f"{name:<10}" + "  ".join(cells) + note)
