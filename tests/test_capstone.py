@@ -445,3 +445,20 @@ def test_lesson_jobs_have_their_own_files_and_schedules():
     # a lesson-08 file (no lesson key) is not a lesson-10 run of the same optimizer
     adam10 = next(j for j in ten if j["optimizer"] == "Adam")
     assert pe.run_name(adam10).startswith("L10_")
+
+
+def test_a_winner_that_diverges_over_50_epochs_gives_way_to_the_next_best(tmp_path, monkeypatch):
+    pe = _pe()
+    monkeypatch.setattr(pe, "RUNS_DIR", tmp_path)
+    scores = (0.60, 0.70, 0.80, 0.86, 0.84)  # step 1 (0.0316) wins, interior
+    for step, score in zip(pe.SWEEP_STEPS, scores, strict=True):
+        cfg = pe.sweep_job("SGD", step)
+        hist = {"val_accuracy": [score] * cfg["epochs"], "loss": [0.5] * cfg["epochs"]}
+        pe.write_json(pe.run_path(cfg), {"config": cfg, "history": hist})
+    assert pe.chosen_learning_rate("SGD") == pytest.approx(0.01 * 10**0.5, rel=1e-5)
+    long = pe.job("tuned", "SGD", 0.01 * 10**0.5, 0, pe.EPOCHS)
+    loss = [0.5] * 11 + [None] * (pe.EPOCHS - 11)  # NaN from epoch 12 on
+    pe.write_json(pe.run_path(long), {"config": long, "history": {
+        "val_accuracy": [0.1] * pe.EPOCHS, "loss": loss}})  # fmt: skip
+    assert list(pe.rejected_rates("SGD").values()) == [12]
+    assert pe.chosen_learning_rate("SGD") == pytest.approx(0.1)  # the next best score
