@@ -42,6 +42,7 @@ LESSONS = {
     "adam": "06",
     "race": "07",
     "capstone": "08",
+    "schedules": "09",
     "after_adam": "10",
 }
 

@@ -14,7 +14,9 @@ marked solution region in a code cell::
     ...reference solution...
     ### END SOLUTION
 
-by ``raise NotImplementedError("<the hint>")`` at the marker's indentation. Outputs stay.
+by ``raise NotImplementedError("<the hint>")`` at the marker's indentation. Outputs stay,
+except where they would show an answer (:func:`shows_answer`): the exercise cells, their
+check cells and the reveal cells of predict-then-verify questions are handed out unrun.
 Exercise cells get the metadata ``{"coursework": {"exercise": true}}`` so the grader finds
 them again.
 
@@ -29,9 +31,11 @@ when every exercise passed, 1 otherwise, 2 for unusable input.
 from __future__ import annotations
 
 import argparse
+import ast
 import copy
 import json
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -141,7 +145,8 @@ def _cell_name(path: Path | str, code_index: int, source: str) -> str:
 def student_notebook(nb: dict[str, Any], name: str = "notebook") -> tuple[dict[str, Any], int]:
     """A copy of ``nb`` with every solution region stubbed; returns (copy, regions replaced).
 
-    Outputs, execution counts, markdown and navigation cells are left as they are. Each
+    Markdown and navigation cells are left as they are, and so are outputs, except those of
+    cells that would show an answer (:func:`shows_answer`), which are cleared. Each
     exercise cell gets the metadata ``{"coursework": {"exercise": true}}``, plus
     ``"allow": [...]`` when its solution uses a library the grader otherwise counts as
     borrowed (the names the lesson imports from it, or the modules it imports): an exercise
@@ -149,6 +154,12 @@ def student_notebook(nb: dict[str, Any], name: str = "notebook") -> tuple[dict[s
     """
     nb = copy.deepcopy(nb)
     total = 0
+    answers, after_check = _exercise_names(nb), False
+    for cell in nb.get("cells", []):
+        code = cell.get("cell_type") == "code"
+        if code and (after_check or shows_answer(_source(cell), answers)):
+            cell["outputs"], cell["execution_count"] = [], None
+        after_check = code and bool(CHECK_CALL.search(_source(cell)))
     plain = [_source(c) for _, c in _code_cells(nb) if not _is_exercise_cell(c)]
     lesson = static.library_imports(plain)
     for k, cell in _code_cells(nb):
@@ -163,6 +174,42 @@ def student_notebook(nb: dict[str, Any], name: str = "notebook") -> tuple[dict[s
             cell.setdefault("metadata", {})[METADATA_KEY] = mark
             total += n
     return nb, total
+
+
+def _exercise_names(nb: dict[str, Any]) -> set[str]:
+    """Names the exercise cells (those with a solution region) define."""
+    names: set[str] = set()
+    for _, cell in _code_cells(nb):
+        source = _source(cell)
+        if BEGIN in source:
+            try:
+                tree = ast.parse(source)
+            except SyntaxError:
+                continue
+            names |= {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+            names |= {t.id for n in tree.body if isinstance(n, ast.Assign)
+                      for t in n.targets if isinstance(t, ast.Name)}  # fmt: skip
+    return names
+
+
+CHECK_CALL = re.compile(r"\bcheck_\w*\s*\(")
+
+
+def shows_answer(source: str, exercise_names: set[str]) -> bool:
+    """Whether a code cell's stored output would give an exercise away: the exercise itself
+    (a solution region), a check (``check_...``), a reveal (``reveal...`` or a cell run only
+    ``if ok:``), or any cell using what an exercise cell defines. (The code cell right after
+    a check cell is a predict-then-verify experiment: :func:`student_notebook` clears it.)"""
+    if BEGIN in source or CHECK_CALL.search(source) or re.search(r"\breveal\w*\s*\(", source):
+        return True
+    if re.match(r"\s*(#[^\n]*\n\s*)*if\s+ok\b", source):
+        return True
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    return bool(used & exercise_names)
 
 
 def _files(src: Path) -> list[Path]:
