@@ -148,7 +148,6 @@ def test_5_momentum_forms_after_a_drop():
 # --------------------------------------------------------------------------- section 7
 @pytest.fixture(scope="module")
 def sample_runs():
-    from lessons_lib.interactive.after_adam import one_blas_thread
     from lessons_lib.mlp import train_mlp
 
     total, warm = 470, 47
@@ -166,9 +165,7 @@ def sample_runs():
         "adamw_w": lambda: AdamW(L.warmup_schedule(0.01, warm)),
         "adamw_c": lambda: AdamW(CosineDecay(0.01, total)),
     }
-    with one_blas_thread():  # small products: two BLAS threads are 30x slower on a busy machine
-        runs = {k: [train_mlp(m(), epochs=5, seed=s) for s in (0, 1, 2)]
-                for k, m in makers.items()}  # fmt: skip
+    runs = {k: [train_mlp(m(), epochs=5, seed=s) for s in (0, 1, 2)] for k, m in makers.items()}
     acc = {k: np.array([100 * h.test_accuracy[-1] for h in v]) for k, v in runs.items()}
     train = {k: np.mean([h.train_loss for h in v], axis=0) for k, v in runs.items()}
     return acc, train
@@ -238,9 +235,10 @@ def test_7_the_decay_does_the_work_not_the_warmup(sample_runs):
 
 # --------------------------------------------------------------------------- section 7, evidence
 def test_7_full_data_evidence_says_what_the_prose_says():
-    """The prose after the evidence cell: for both optimizers warmup + cosine ends ahead of
-    the best constant rate by more than the noise, the constant peaks are smaller than the
-    sample's, and the constant rate's epoch-to-epoch changes are 3-4.5 times the cosine's.
+    """The prose after the evidence cell: AdamW's warmup + cosine ends ahead of its best
+    constant rate by more than the noise, momentum's by about the noise (within 0.05 of it)
+    with every cosine seed above every constant seed; the constant peaks are smaller than the
+    sample's; the constant rate's epoch-to-epoch changes are 2-4.5 times the cosine's.
     If a new summary (more seeds) changes any of this, the prose must change with it."""
     from lessons_lib.data import load_lesson_evidence
 
@@ -253,13 +251,18 @@ def test_7_full_data_evidence_says_what_the_prose_says():
         a, b = const["final"]["test_accuracy"], cos["final"]["test_accuracy"]
         noise = 2 * max(a["sd"] or 0, b["sd"] or 0, const["final"]["binomial_se"],
                         cos["final"]["binomial_se"])  # fmt: skip
-        assert b["mean"] - a["mean"] > noise
+        if opt == "AdamW":
+            assert b["mean"] - a["mean"] > noise + 0.05
+        else:
+            assert abs(b["mean"] - a["mean"] - noise) < 0.05
+            assert min(b["values"]) > max(a["values"])
+            assert round(max(a["values"]), 2) == 89.82
         assert const["learning_rate"] == cos["learning_rate"] < sample_peak
 
         def jumps(c):
             last = 100 * np.array(c["curves"]["test_accuracy"]["mean"][-11:])
             return np.mean(np.abs(np.diff(last)))
 
-        assert 3 <= jumps(const) / jumps(cos) <= 4.5
+        assert 2 <= jumps(const) / jumps(cos) <= 4.5
     peaks = [round(curves[f"{k}, constant"]["learning_rate"], 6) for k in ("Momentum", "AdamW")]
     assert peaks == [0.031623, 0.000316]
