@@ -210,13 +210,15 @@ def test_blocker_makes_tensorflow_and_keras_unimportable():
     assert done.returncode == 0, done.stderr + done.stdout
 
 
-def test_make_runs_lessons_00_to_07_with_tensorflow_blocked():
+def test_make_runs_every_lesson_but_08_with_tensorflow_blocked():
     makefile = (ROOT / "Makefile").read_text()
     assert makefile_variable("TF_LESSONS").split() == ["notebooks/08_fashion_mnist.ipynb"]
     nbval_core = re.search(r"^\s*(.*)\$\(NBVAL\)[^\n]*\\\n\s*\$\(CORE_LESSONS\)", makefile, re.M)
     assert nbval_core, "test-notebooks should run nbval on $(CORE_LESSONS)"
     assert "PYTHONPATH=tests/no_tensorflow" in nbval_core[1]
-    assert [p.name[:2] for p in core_lessons()] == [f"{i:02d}" for i in range(8)]
+    every = sorted(p.name[:2] for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    assert [p.name[:2] for p in core_lessons()] == [n for n in every if n != "08"]
+    assert {"00", "07", "09", "10"} <= set(every)
 
 
 @pytest.mark.parametrize("lesson", [p.name for p in core_lessons()])
