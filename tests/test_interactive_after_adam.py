@@ -154,16 +154,6 @@ def test_schedule_free_runs_shapes_and_start():
         assert losses[0] == pytest.approx(0.5 * (4 + 40))
 
 
-def test_one_blas_thread_restores_the_thread_count():
-    threads = A._openblas_threads()
-    before = int(threads[1]()) if threads else None
-    with A.one_blas_thread():
-        if threads:
-            assert int(threads[1]()) == 1
-    if threads:
-        assert int(threads[1]()) == before
-
-
 def test_sample_results_shapes_and_determinism():
     a = A.sample_results(("Adam", "Lion"), seeds=(0,), epochs=1)
     b = A.sample_results(("Adam", "Lion"), seeds=(0,), epochs=1)

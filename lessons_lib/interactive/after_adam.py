@@ -16,8 +16,6 @@ Every optimizer here is a :mod:`lessons_lib.optimizers` class (a Keras twin over
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -99,7 +97,6 @@ __all__ = [
     "muon_singular_values",
     "nadam_controls",
     "nadam_figure",
-    "one_blas_thread",
     "race_controls",
     "race_figure",
     "race_runs",
@@ -946,49 +943,6 @@ SAMPLE: dict[str, dict[str, tuple[float, ...]]] = {  # fmt: skip
 }
 
 
-def _openblas_threads() -> tuple[Any, Any] | None:
-    """``(set, get)`` of the OpenBLAS bundled with NumPy's wheels, or None (another BLAS)."""
-    import ctypes
-    import glob
-    import os
-
-    root = os.path.dirname(os.path.dirname(np.__file__))
-    for path in glob.glob(os.path.join(root, "numpy.libs", "*openblas*")) + glob.glob(
-        os.path.join(os.path.dirname(np.__file__), ".dylibs", "*openblas*")
-    ):
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for suffix in ("64_", ""):
-            for prefix in ("scipy_openblas", "openblas"):
-                setter = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
-                getter = getattr(lib, f"openblas_get_num_threads{suffix}", None) or getattr(
-                    lib, f"{prefix}_get_num_threads{suffix}", None)  # fmt: skip
-                if setter is not None and getter is not None:
-                    return setter, getter
-    return None
-
-
-@contextmanager
-def one_blas_thread() -> Iterator[None]:
-    """Run NumPy's matrix products on one thread inside the block (a no-op where NumPy's BLAS
-    is not the bundled OpenBLAS). On a shared or busy machine two BLAS threads per small
-    product wait for each other: the sample comparison then runs 30x slower (measured);
-    with one thread its time no longer depends on the load."""
-    threads = _openblas_threads()
-    if threads is None:
-        yield
-        return
-    setter, getter = threads
-    before = int(getter())
-    setter(1)
-    try:
-        yield
-    finally:
-        setter(before)
-
-
 def sample_results(names: Any = NAMES, seeds: Any = (0, 1, 2),
                    epochs: int = 2) -> dict[str, dict[str, np.ndarray]]:  # fmt: skip
     """Train :func:`lessons_lib.mlp.train_mlp` with each optimizer (Keras' defaults, except
@@ -997,15 +951,14 @@ def sample_results(names: Any = NAMES, seeds: Any = (0, 1, 2),
     from ..mlp import train_mlp
 
     out = {}
-    with one_blas_thread():
-        for name in names:
-            hist = [train_mlp(make_optimizer(name, SAMPLE_RATES.get(name)), epochs=epochs,
-                              seed=int(s)) for s in seeds]  # fmt: skip
-            out[name] = {
-                "test_accuracy": np.array([h.test_accuracy[-1] for h in hist]),
-                "test_loss": np.array([h.test_loss[-1] for h in hist]),
-                "train_loss": np.array([h.train_loss for h in hist]),
-            }
+    for name in names:  # train_mlp runs NumPy's BLAS on one thread itself
+        hist = [train_mlp(make_optimizer(name, SAMPLE_RATES.get(name)), epochs=epochs,
+                          seed=int(s)) for s in seeds]  # fmt: skip
+        out[name] = {
+            "test_accuracy": np.array([h.test_accuracy[-1] for h in hist]),
+            "test_loss": np.array([h.test_loss[-1] for h in hist]),
+            "train_loss": np.array([h.train_loss for h in hist]),
+        }
     return out
 
 
