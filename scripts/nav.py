@@ -84,17 +84,20 @@ def _serialize(nb: nbformat.NotebookNode) -> str:
     return text if text.endswith("\n") else text + "\n"
 
 
-def update_folder(folder: Path, check: bool = False) -> list[Path]:
-    """Refresh the nav cells of every lesson in ``folder``; return the files that changed
-    (with ``check``, the files that would change, and nothing is written). Every notebook
-    is checked before any is written, so a bad one leaves the folder untouched."""
-    paths = lesson_files(folder)
-    books = [nbformat.read(p, as_version=4) for p in paths]
-    titles = [(p.name, title_of(nb, p)) for p, nb in zip(paths, books, strict=True)]
+def rewrite_lessons(
+    paths: list[Path],
+    books: list[nbformat.NotebookNode],
+    apply: Callable[[int, nbformat.NotebookNode], None],
+    check: bool = False,
+) -> list[Path]:
+    """Run ``apply(i, books[i])`` on every notebook read from ``paths``, then write those
+    whose text changed; return them (with ``check``, the ones that would change, and
+    nothing is written). Every notebook is done before any is written, so one that
+    ``apply`` rejects (a ValueError, reported with its path) leaves the folder untouched."""
     changed: dict[Path, str] = {}
     for i, (path, nb) in enumerate(zip(paths, books, strict=True)):
         try:
-            apply_nav(nb, nav_text(titles, i))
+            apply(i, nb)
         except ValueError as err:
             raise ValueError(f"{path}: {err}") from None
         new = _serialize(nb)
@@ -104,6 +107,14 @@ def update_folder(folder: Path, check: bool = False) -> list[Path]:
         for path, new in changed.items():
             path.write_text(new, encoding="utf-8")
     return list(changed)
+
+
+def update_folder(folder: Path, check: bool = False) -> list[Path]:
+    """Refresh the nav cells of every lesson in ``folder`` (:func:`rewrite_lessons`)."""
+    paths = lesson_files(folder)
+    books = [nbformat.read(p, as_version=4) for p in paths]
+    titles = [(p.name, title_of(nb, p)) for p, nb in zip(paths, books, strict=True)]
+    return rewrite_lessons(paths, books, lambda i, nb: apply_nav(nb, nav_text(titles, i)), check)
 
 
 def folder_parser(description: str) -> argparse.ArgumentParser:

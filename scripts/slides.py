@@ -193,30 +193,12 @@ def _part(nb: nbformat.NotebookNode, cells: range, k: int, n: int, title: str):
     return part
 
 
-def _serialize(nb: nbformat.NotebookNode) -> str:
-    """The file text exactly as ``nbformat.write`` (and so nbconvert) would save it."""
-    text = nbformat.writes(nb)
-    return text if text.endswith("\n") else text + "\n"
-
-
 def update_folder(folder: Path, check: bool = False) -> list[Path]:
-    """Give every lesson of ``folder`` its slide metadata; return the files that changed
-    (with ``check``, those that would change, and nothing is written). Every notebook is
-    checked before any is written, so a bad one leaves the folder untouched."""
-    changed: dict[Path, str] = {}
-    for path in export_html.lesson_files(folder):
-        nb = nbformat.read(path, as_version=4)
-        try:
-            apply_slides(nb)
-        except ValueError as err:
-            raise ValueError(f"{path}: {err}") from None
-        new = _serialize(nb)
-        if new != path.read_text(encoding="utf-8"):
-            changed[path] = new
-    if not check:
-        for path, new in changed.items():
-            path.write_text(new, encoding="utf-8")
-    return list(changed)
+    """Give every lesson of ``folder`` its slide metadata (:func:`nav.rewrite_lessons`):
+    the files that changed, or with ``check`` would change."""
+    paths = export_html.lesson_files(folder)
+    books = [nbformat.read(p, as_version=4) for p in paths]
+    return nav.rewrite_lessons(paths, books, lambda _, nb: apply_slides(nb), check)
 
 
 # --- reveal.js decks -------------------------------------------------------------------------
