@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -134,6 +135,18 @@ def _images(x: np.ndarray) -> np.ndarray:
     return x.reshape(len(x), -1).astype(np.float64) / 255.0
 
 
+@cache
+def _sample() -> tuple[np.ndarray, ...]:
+    """The sample as (x_train, y_train, x_test, y_test), images scaled to [0, 1]: read and
+    checked once per process (a lesson trains dozens of runs; reading took ~0.1 s each).
+    The arrays are read-only, so no run can change another's data."""
+    (x_train, y_train), (x_test, y_test) = load_sample()
+    arrays = (_images(x_train), y_train, _images(x_test), y_test)
+    for a in arrays:
+        a.flags.writeable = False
+    return arrays
+
+
 def train_mlp(
     optimizer: Optimizer,
     *,
@@ -146,15 +159,13 @@ def train_mlp(
     ``optimizer`` per tensor; ``seed`` sets the initial weights and the batch order
     (reshuffled each epoch; the last, smaller batch is kept, as Keras does)."""
     _check(optimizer, epochs, batch_size, hidden)
-    (x_train, y_train), (x_test, y_test) = load_sample()
-    x_train, x_test = _images(x_train), _images(x_test)
     rng = np.random.default_rng(seed)
     params = init_params(hidden, rng)
     opts = {name: copy.deepcopy(optimizer) for name in params}
     for opt in opts.values():
         opt.reset()
     with threadpool_limits(limits=1, user_api="blas"):
-        return _train(params, opts, (x_train, y_train, x_test, y_test), epochs, batch_size, rng)
+        return _train(params, opts, _sample(), epochs, batch_size, rng)
 
 
 def _train(params: Params, opts: dict[str, Optimizer], data: tuple[np.ndarray, ...],
