@@ -182,3 +182,33 @@ def test_numpy_corners_that_reach_the_system_are_refused():
         "line 3 uses the attribute save",
         "line 4 uses the attribute _private",
     ]
+
+
+def test_parse_survives_cpythons_spurious_recursion_depth_mismatch(monkeypatch):
+    """CPython 3.11's AST converter keeps one counter per interpreter; another thread's
+    conversion can make a correct parse raise this SystemError (seen in CI). It is parsed
+    again; any other SystemError, or a third mismatch in a row, still raises."""
+    real, calls = static.ast.parse, []
+
+    def flaky(text, *args, **kwargs):
+        calls.append(text)
+        if len(calls) < 3:
+            raise SystemError("AST constructor recursion depth mismatch (before=48, after=67)")
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(static.ast, "parse", flaky)
+    assert isinstance(static.parse("x = 1").body[0], static.ast.Assign) and len(calls) == 3
+
+    def always(*_a, **_k):
+        raise SystemError("AST constructor recursion depth mismatch (before=1, after=2)")
+
+    monkeypatch.setattr(static.ast, "parse", always)
+    with pytest.raises(SystemError, match="mismatch"):
+        static.parse("x = 1")
+
+    def other(*_a, **_k):
+        raise SystemError("something else")
+
+    monkeypatch.setattr(static.ast, "parse", other)
+    with pytest.raises(SystemError, match="something else"):
+        static.parse("x = 1")
